@@ -1,0 +1,57 @@
+# isotop: every command the project runs lives here. `make run` and `make test` work on a fresh
+# Debian machine (as root they install the Debian packages they need).
+
+GO       ?= go
+BIN      := bin/isotop
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+# Debian packages the tests call: lsns and unshare (util-linux), ip (iproute2).
+DEB_PKGS := util-linux iproute2
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 3s
+
+.PHONY: build run test bench lint fuzz deps clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/isotop
+
+# Until the TUI lands (issue 6), `run` prints the live host's namespaces.
+run: build
+	./$(BIN) snapshot
+
+test: deps lint
+	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+# Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes (root).
+bench: deps
+	$(GO) test -run '^$$' -bench SnapshotVsLsns -benchtime 20x ./cmd/isotop
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Every fuzz target for FUZZTIME each: bad input must give an error, never a panic.
+fuzz:
+	@for pkg in ./probe; do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/isotop-fuzz.log 2>&1 || { cat /tmp/isotop-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing Debian packages:$$missing (run as root to install them; their tests will skip)"; fi; \
+	fi
+	$(GO) mod download
+
+clean:
+	rm -rf bin

@@ -1,0 +1,48 @@
+// Command isotop shows how a Linux host is partitioned into namespaces, cgroups, containers and
+// network namespaces, and acts on it. This file wires the subcommands; each lives in its own file.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time by the Makefile (-ldflags "-X main.version=…").
+var version = "dev"
+
+const usage = `isotop: how this Linux host is partitioned (namespaces, cgroups, containers, network)
+
+Usage:
+  isotop snapshot [--json] [--pretty] [--proc DIR] [--sys DIR]
+                                 read the host once and print it: a table like lsns (with the
+                                 namespaces held only by bind mounts), or the JSON document
+  isotop version                 print the version
+  isotop help                    print this help
+
+The interactive views (the TUI), enter, limit and sandbox are not built yet.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the process exit status: 0 done, 1 failed, 2 usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "snapshot":
+		return runSnapshot(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "isotop", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "isotop: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

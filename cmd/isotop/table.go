@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/user"
+	"strconv"
+	"strings"
+
+	"github.com/isotop/isotop/probe"
+)
+
+// writeTable prints the namespaces grouped by kind, like lsns, with what lsns leaves out: the
+// namespaces no process is in (bind mounts, owners, parents), each user namespace's id map and owner,
+// and the parent of pid and user namespaces.
+func writeTable(w io.Writer, s *probe.Snapshot) {
+	fmt.Fprintf(w, "host %s, kernel %s; host namespaces from %s\n", s.Host.Hostname, s.Host.Kernel, s.Host.NSFrom)
+	fmt.Fprintf(w, "%d processes, %d namespaces\n", len(s.Processes), len(s.Namespaces))
+	procs := make(map[int]*probe.Process, len(s.Processes))
+	for i := range s.Processes {
+		procs[s.Processes[i].PID] = &s.Processes[i]
+	}
+	users := map[int]string{}
+	userName := func(uid int) string {
+		if n, ok := users[uid]; ok {
+			return n
+		}
+		n := strconv.Itoa(uid)
+		if u, err := user.LookupId(n); err == nil {
+			n = u.Username
+		}
+		users[uid] = n
+		return n
+	}
+	for _, kind := range probe.Kinds {
+		header := false
+		for _, ns := range s.Namespaces {
+			if ns.Type != kind {
+				continue
+			}
+			if !header {
+				fmt.Fprintf(w, "\n%s\n%10s %6s %7s %-8s %s\n", strings.ToUpper(string(kind)), "NS", "NPROCS", "PID", "USER", "COMMAND / HELD BY")
+				header = true
+			}
+			pid, owner := "-", "-"
+			if p := procs[ns.PID]; p != nil {
+				pid, owner = strconv.Itoa(p.PID), userName(p.UID)
+			}
+			fmt.Fprintf(w, "%10d %6d %7s %-8s %s\n", ns.Inode, ns.Processes, pid, truncate(owner, 8), heldBy(ns, s.Host.NS[probe.NSUser]))
+		}
+	}
+	if len(s.Errors) > 0 {
+		fmt.Fprintf(w, "\n%d things could not be read (partial data):\n", len(s.Errors))
+		for i, e := range s.Errors {
+			if i == 20 {
+				fmt.Fprintf(w, "  … and %d more (see --json)\n", len(s.Errors)-i)
+				break
+			}
+			fmt.Fprintf(w, "  %s: %s\n", e.Path, e.Error)
+		}
+	}
+}
+
+func heldBy(ns probe.Namespace, hostUser uint64) string {
+	var parts []string
+	if ns.Command != "" {
+		parts = append(parts, truncate(ns.Command, 60))
+	}
+	for _, m := range ns.Mounts {
+		parts = append(parts, "mount "+m)
+	}
+	if ns.Processes == 0 && len(ns.ForChildren) > 0 {
+		parts = append(parts, fmt.Sprintf("pid %d's children's", ns.ForChildren[0]))
+	}
+	if ns.Type == probe.NSUser {
+		for _, r := range ns.UIDMap {
+			if r.Inside == 0 && r.Outside == 0 && r.Count == 4294967295 {
+				continue // the initial user namespace's identity map says nothing
+			}
+			parts = append(parts, fmt.Sprintf("uid %d→%d (%d)", r.Inside, r.Outside, r.Count))
+		}
+		if ns.OwnerUID != nil && *ns.OwnerUID != 0 {
+			parts = append(parts, fmt.Sprintf("created by uid %d", *ns.OwnerUID))
+		}
+	}
+	if ns.Parent != nil {
+		parts = append(parts, fmt.Sprintf("parent %d", *ns.Parent))
+	}
+	if ns.OwnerUserNS != nil && *ns.OwnerUserNS != hostUser {
+		parts = append(parts, fmt.Sprintf("owned by user ns %d", *ns.OwnerUserNS))
+	}
+	if len(parts) == 0 {
+		return "(no process; referenced as owner or parent)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

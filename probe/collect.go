@@ -1,0 +1,330 @@
+package probe
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// clockTicks is USER_HZ, the unit of the times in /proc/PID/stat: fixed at 100 by the Linux ABI on
+// every architecture isotop builds for (sysconf(_SC_CLK_TCK) would need cgo to ask).
+const clockTicks = 100
+
+var pageSize = uint64(os.Getpagesize())
+
+// nsLinkPaths are "ns/cgroup", "ns/ipc", … relative to /proc/PID, built once.
+var nsLinkPaths = func() (p [len(nsLinks)]string) {
+	for i, k := range nsLinks {
+		p[i] = "ns/" + string(k)
+	}
+	return p
+}()
+
+func nsIndex(k NSKind) int {
+	for i, l := range nsLinks {
+		if l == k {
+			return i
+		}
+	}
+	panic("unknown ns link " + k)
+}
+
+var (
+	idxMnt             = nsIndex(NSMnt)
+	idxPID             = nsIndex(NSPID)
+	idxTime            = nsIndex(NSTime)
+	idxPIDForChildren  = nsIndex(PIDForChildren)
+	idxTimeForChildren = nsIndex(TimeForChildren)
+)
+
+// procRecord is a process as read, with its namespace inodes by link (0: unknown).
+type procRecord struct {
+	Process
+	ns [len(nsLinks)]uint64
+}
+
+// errorList collects Errors from one goroutine.
+type errorList []Error
+
+func (l *errorList) add(path string, err error) {
+	*l = append(*l, Error{Path: path, Error: reason(err)})
+}
+
+// Snapshot reads the host once. It fails only when the process list itself cannot be read; every
+// other problem (a process that vanished, a file that is unreadable) becomes an entry in Errors.
+func (fs FS) Snapshot() (*Snapshot, error) {
+	s := &Snapshot{Schema: Schema, Taken: time.Now().UTC()}
+	var errs errorList
+	fs.readHost(&s.Host, &errs)
+
+	pids, err := fs.listPIDs()
+	if err != nil {
+		return nil, err
+	}
+	recs := fs.readProcesses(pids, s.Host.BootTime, &errs)
+
+	host, from := fs.hostNamespaces(recs, &errs)
+	s.Host.NSFrom = from
+	s.Host.NS = map[NSKind]uint64{}
+	for i, k := range nsLinks {
+		if k == baseKind(k) && host.ns[i] != 0 {
+			s.Host.NS[k] = host.ns[i]
+		}
+	}
+	s.Processes = make([]Process, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		r.Namespaces = make(map[NSKind]uint64, len(nsLinks))
+		for j, k := range nsLinks {
+			ino := r.ns[j]
+			if ino == 0 {
+				continue
+			}
+			if (j == idxPIDForChildren && ino == r.ns[idxPID]) || (j == idxTimeForChildren && ino == r.ns[idxTime]) {
+				continue
+			}
+			r.Namespaces[k] = ino
+			if k == baseKind(k) && host.ns[j] != 0 && ino != host.ns[j] {
+				r.Isolated = append(r.Isolated, k)
+			}
+		}
+		s.Processes[i] = r.Process
+	}
+	s.Namespaces = fs.namespaces(recs, host, &errs)
+
+	slices.SortFunc(errs, func(a, b Error) int { return strings.Compare(a.Path, b.Path) })
+	s.Errors = errs
+	if s.Errors == nil {
+		s.Errors = []Error{}
+	}
+	return s, nil
+}
+
+func (fs FS) readHost(h *Host, errs *errorList) {
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"sys/kernel/osrelease", &h.Kernel}, {"sys/kernel/hostname", &h.Hostname}} {
+		b, err := readFile(fs.Proc + "/" + f.name)
+		if err != nil {
+			errs.add(fs.Proc+"/"+f.name, err)
+			continue
+		}
+		*f.dst = strings.TrimSpace(string(b))
+	}
+	b, err := readFile(fs.Proc + "/stat")
+	if err == nil {
+		h.BootTime, err = parseBootTime(b)
+	}
+	if err != nil {
+		errs.add(fs.Proc+"/stat", err)
+	}
+	if fs.live() {
+		var st unix.Stat_t
+		if err := unix.Stat(fs.Proc+"/self/ns/net", &st); err == nil {
+			h.NSDevice = fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))
+		}
+	}
+}
+
+// listPIDs lists the numeric entries of the proc root.
+func (fs FS) listPIDs() ([]int, error) {
+	d, err := os.Open(fs.Proc)
+	if err != nil {
+		return nil, fmt.Errorf("listing processes: %w", err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("listing processes in %s: %w", fs.Proc, err)
+	}
+	pids := make([]int, 0, len(names))
+	for _, n := range names {
+		if n[0] < '0' || n[0] > '9' {
+			continue
+		}
+		if pid, err := strconv.Atoi(n); err == nil && pid > 0 {
+			pids = append(pids, pid)
+		}
+	}
+	slices.Sort(pids)
+	return pids, nil
+}
+
+// readProcesses reads every pid on GOMAXPROCS goroutines (the work is system calls into procfs,
+// which scale with cores) and returns the processes still alive, in pid order.
+func (fs FS) readProcesses(pids []int, boot time.Time, errs *errorList) []procRecord {
+	recs := make([]procRecord, len(pids))
+	alive := make([]bool, len(pids))
+	workers := min(runtime.GOMAXPROCS(0), len(pids)/32+1)
+	workerErrs := make([]errorList, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := procReader{fs: fs, boot: boot, errs: &workerErrs[w]}
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(pids) {
+					return
+				}
+				alive[i] = r.read(pids[i], &recs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, e := range workerErrs {
+		*errs = append(*errs, e...)
+	}
+	out := recs[:0]
+	for i := range recs {
+		if alive[i] {
+			out = append(out, recs[i])
+		}
+	}
+	return out
+}
+
+// procReader reads processes with buffers reused from one process to the next.
+type procReader struct {
+	fs   FS
+	boot time.Time
+	errs *errorList
+	buf  []byte
+	link [64]byte
+}
+
+// read fills rec from /proc/PID and reports whether the process was there. All files are opened
+// relative to one descriptor of /proc/PID, so if the pid is reused mid-read the reads fail (ESRCH)
+// instead of mixing two processes.
+func (r *procReader) read(pid int, rec *procRecord) bool {
+	dir := r.fs.Proc + "/" + strconv.Itoa(pid)
+	dfd, err := openat(unix.AT_FDCWD, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		r.errs.add(dir, err)
+		return false
+	}
+	defer unix.Close(dfd)
+
+	data, err := readFileAt(dfd, "stat", &r.buf)
+	if err != nil {
+		r.errs.add(dir+"/stat", err)
+		return false
+	}
+	st, err := parseProcStat(data)
+	if err != nil {
+		r.errs.add(dir+"/stat", err)
+		return false
+	}
+	p := &rec.Process
+	p.PID, p.PPID, p.Comm, p.State = pid, st.PPID, st.Comm, string(st.State)
+	p.Threads, p.StartTicks = st.Threads, st.StartTicks
+	p.CPUUsec = (st.UTime + st.STime) * (1e6 / clockTicks)
+	p.RSSBytes = st.RSSPages * pageSize
+	if !r.boot.IsZero() {
+		p.Started = r.boot.Add(time.Duration(st.StartTicks) * (time.Second / clockTicks))
+	}
+
+	if data, err = readFileAt(dfd, "status", &r.buf); err == nil {
+		var status procStatus
+		if status, err = parseProcStatus(data); err == nil {
+			p.UID, p.GID, p.NSPids = status.UID, status.GID, status.NSpid
+		}
+	}
+	if err != nil {
+		r.errs.add(dir+"/status", err)
+	}
+	if data, err = readFileAt(dfd, "cmdline", &r.buf); err == nil {
+		p.Cmdline = parseCmdline(data)
+	} else {
+		r.errs.add(dir+"/cmdline", err)
+	}
+	if data, err = readFileAt(dfd, "cgroup", &r.buf); err == nil {
+		p.CgroupMembership, err = parseProcCgroup(data)
+	}
+	if err != nil {
+		r.errs.add(dir+"/cgroup", err)
+	}
+	r.readNamespaces(dfd, dir, st.State, rec)
+	return true
+}
+
+func (r *procReader) readNamespaces(dfd int, dir string, state byte, rec *procRecord) {
+	for i, path := range nsLinkPaths {
+		n, err := unix.Readlinkat(dfd, path, r.link[:])
+		if err != nil {
+			switch {
+			case err == unix.ENOENT && state == 'Z':
+				// A zombie has released the namespaces it held through its nsproxy; its pid and user
+				// namespaces (held by its struct pid and its credentials) can still be read.
+				continue
+			case err == unix.ENOENT && (i == idxTime || i == idxTimeForChildren):
+				continue // kernel before 5.6: no time namespaces
+			case err == unix.ENOENT && i == idxPIDForChildren:
+				// After unshare(CLONE_NEWPID), the new namespace is not handed out until its first
+				// process (its init) exists.
+				continue
+			case err == unix.EACCES || err == unix.EPERM:
+				// ptrace access mode is checked once for the whole directory: say it once.
+				r.errs.add(dir+"/ns", err)
+				return
+			}
+			r.errs.add(dir+"/"+path, err)
+			if gone(err) {
+				return
+			}
+			continue
+		}
+		kind, ino, err := parseNSLink(r.link[:n])
+		if err == nil && kind != baseKind(nsLinks[i]) {
+			err = parseErr("ns link", "kind "+string(kind)+" in "+path)
+		}
+		if err != nil {
+			r.errs.add(dir+"/"+path, err)
+			continue
+		}
+		rec.ns[i] = ino
+	}
+}
+
+// hostNamespaces picks the reference for "isolated": PID 1's namespaces when they can be read, else
+// isotop's own (an unprivileged user, a host like this one whose PID 1 refuses even root).
+func (fs FS) hostNamespaces(recs []procRecord, errs *errorList) (procRecord, string) {
+	find := func(pid int) *procRecord {
+		i, ok := slices.BinarySearchFunc(recs, pid, func(r procRecord, pid int) int { return r.PID - pid })
+		if !ok {
+			return nil
+		}
+		return &recs[i]
+	}
+	if init := find(1); init != nil && init.ns[idxMnt] != 0 {
+		return *init, "pid 1"
+	}
+	why := "not found"
+	for _, e := range *errs {
+		if e.Path == fs.Proc+"/1" || strings.HasPrefix(e.Path, fs.Proc+"/1/ns") {
+			why = e.Error
+			break
+		}
+	}
+	target, err := os.Readlink(fs.Proc + "/self")
+	if err != nil {
+		errs.add(fs.Proc+"/self", err)
+		return procRecord{}, "none: pid 1 " + why + ", and " + fs.Proc + "/self unreadable"
+	}
+	self, _ := strconv.Atoi(target)
+	if me := find(self); me != nil {
+		return *me, fmt.Sprintf("self (pid %d): pid 1's namespaces: %s", self, why)
+	}
+	return procRecord{}, "none: pid 1 " + why + ", and self not found"
+}

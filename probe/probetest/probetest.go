@@ -1,0 +1,83 @@
+// Package probetest has the helpers isotop's tests use to build real namespaces, processes and
+// network namespaces on the test host, each under a unique isotop-test-… name, removed again in
+// t.Cleanup. Tests kill only the processes they started.
+package probetest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Prefix starts the name of everything a test creates on the host.
+const Prefix = "isotop-test-"
+
+// RequireRoot skips the test when not run as root, saying why.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates namespaces, cgroups or network namespaces on this host")
+	}
+}
+
+// Name returns a fresh name under Prefix, short enough for an interface name when n <= 15.
+func Name(t testing.TB) string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return Prefix + hex.EncodeToString(b[:])
+}
+
+// Start starts cmd and registers its kill in t.Cleanup. Killing the first process of a new pid
+// namespace (its init) makes the kernel kill everything else in that namespace.
+func Start(t testing.TB, cmd *exec.Cmd) *exec.Cmd {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// Run runs a command and fails the test with its output when it fails.
+func Run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// NetnsAdd creates a network namespace held only by its bind mount /run/netns/NAME (ip netns add),
+// deleted in t.Cleanup. It returns the name.
+func NetnsAdd(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip from iproute2 (make test installs it)")
+	}
+	name := Name(t)
+	Run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	return name
+}
+
+// WaitFor polls cond every 10 ms until it holds or 10 s pass: for a child to have exec'd or
+// forked before the test reads it. It fails the test on time-out.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
