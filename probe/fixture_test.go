@@ -79,12 +79,12 @@ func checkHybridLike(t *testing.T, name string, s *Snapshot) {
 	if !strings.HasPrefix(s.Host.NSFrom, "self (pid 8299)") || !strings.Contains(s.Host.NSFrom, "no such file") {
 		t.Errorf("ns_from = %q", s.Host.NSFrom)
 	}
-	wantHost := map[NSKind]uint64{NSCgroup: 4026531835, NSIPC: 4026531839, NSMnt: 4026531832, NSNet: 4026531833,
-		NSPID: 4026531836, NSTime: 4026531834, NSUser: 4026531837, NSUTS: 4026531838}
-	if !equalMaps(s.Host.NS, wantHost) {
+	wantHost := NSSet{Cgroup: 4026531835, IPC: 4026531839, Mnt: 4026531832, Net: 4026531833,
+		PID: 4026531836, Time: 4026531834, User: 4026531837, UTS: 4026531838}
+	if s.Host.NS != wantHost {
 		t.Errorf("host ns = %v, want %v", s.Host.NS, wantHost)
 	}
-	if p := s.proc(t, 1); len(p.Namespaces) != 0 || p.Isolated != nil || p.Comm != "process_api" {
+	if p := s.proc(t, 1); p.Namespaces.Len() != 0 || p.Isolated != nil || p.Comm != "process_api" {
 		t.Errorf("pid 1 = %+v, want no namespaces", p)
 	}
 
@@ -94,7 +94,7 @@ func checkHybridLike(t *testing.T, name string, s *Snapshot) {
 	}
 
 	unshare := s.proc(t, 8310)
-	if unshare.Namespaces[PIDForChildren] != 4026532180 || unshare.Namespaces[NSPID] != 4026531836 {
+	if unshare.Namespaces.Get(PIDForChildren) != 4026532180 || unshare.Namespaces.Get(NSPID) != 4026531836 {
 		t.Errorf("unshare namespaces = %v", unshare.Namespaces)
 	}
 	if want := []NSKind{NSCgroup, NSIPC, NSMnt, NSNet, NSUTS}; !slices.Equal(unshare.Isolated, want) {
@@ -107,7 +107,7 @@ func checkHybridLike(t *testing.T, name string, s *Snapshot) {
 	if want := []NSKind{NSCgroup, NSIPC, NSMnt, NSNet, NSPID, NSUTS}; !slices.Equal(inner.Isolated, want) {
 		t.Errorf("inner isolated = %v, want %v", inner.Isolated, want)
 	}
-	if _, ok := inner.Namespaces[PIDForChildren]; ok {
+	if inner.Namespaces.PIDForChildren != 0 {
 		t.Errorf("pid_for_children shown though equal to pid: %v", inner.Namespaces)
 	}
 	pidNS := s.ns(t, NSPID, 4026532180)
@@ -173,7 +173,7 @@ func TestFixtureV1(t *testing.T) {
 
 func TestFixtureV2(t *testing.T) {
 	s := fixture(t, "v2")
-	if s.Host.Kernel != "6.1.0-56-amd64" || s.Host.NSFrom != "pid 1" || s.Host.NS[NSNet] != 4026531840 || s.Host.NS[NSMnt] != 4026531841 {
+	if s.Host.Kernel != "6.1.0-56-amd64" || s.Host.NSFrom != "pid 1" || s.Host.NS.Get(NSNet) != 4026531840 || s.Host.NS.Get(NSMnt) != 4026531841 {
 		t.Errorf("host = %+v", s.Host)
 	}
 	if want := []int{1, 2, 90, 94, 95, 98, 99, 109}; !slices.Equal(pids(s), want) {
@@ -183,7 +183,7 @@ func TestFixtureV2(t *testing.T) {
 	if !reflect.DeepEqual(app.CgroupMembership, []CgroupMembership{{Hierarchy: 0, Path: "/isotop-test-fix/app"}}) || len(app.Isolated) != 0 {
 		t.Errorf("sleep in app = %+v", app)
 	}
-	if p := s.proc(t, 95); p.Namespaces[PIDForChildren] != 4026532117 || !slices.Equal(p.Isolated, []NSKind{NSIPC, NSMnt, NSNet, NSUTS}) {
+	if p := s.proc(t, 95); p.Namespaces.Get(PIDForChildren) != 4026532117 || !slices.Equal(p.Isolated, []NSKind{NSIPC, NSMnt, NSNet, NSUTS}) {
 		t.Errorf("busybox unshare = %+v", p)
 	}
 	if p := s.proc(t, 98); !slices.Equal(p.NSPids, []int{98, 1}) || !slices.Equal(p.Isolated, []NSKind{NSIPC, NSMnt, NSNet, NSPID, NSUTS}) {
@@ -198,16 +198,4 @@ func TestFixtureV2(t *testing.T) {
 	if ns := s.ns(t, NSPID, 4026532117); !slices.Equal(ns.PIDs, []int{98, 99}) || !slices.Equal(ns.ForChildren, []int{95}) {
 		t.Errorf("unshare'd pid ns = %+v", ns)
 	}
-}
-
-func equalMaps(a, b map[NSKind]uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }

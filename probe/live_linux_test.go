@@ -22,15 +22,15 @@ func TestLiveSnapshotSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	me := findProc(t, s, os.Getpid())
-	if len(me.Namespaces) < 8 {
+	if me.Namespaces.Len() < 8 {
 		t.Errorf("own process has namespaces %v, want all kinds", me.Namespaces)
 	}
 	for _, k := range probe.Kinds {
-		if s.Host.NS[k] == 0 {
+		if s.Host.NS.Get(k) == 0 {
 			t.Errorf("host namespace of kind %s missing (from %s)", k, s.Host.NSFrom)
 		}
-		if me.Namespaces[k] != inode(t, "/proc/self/ns/"+string(k)) {
-			t.Errorf("%s: snapshot says %d, stat says %d", k, me.Namespaces[k], inode(t, "/proc/self/ns/"+string(k)))
+		if me.Namespaces.Get(k) != inode(t, "/proc/self/ns/"+string(k)) {
+			t.Errorf("%s: snapshot says %d, stat says %d", k, me.Namespaces.Get(k), inode(t, "/proc/self/ns/"+string(k)))
 		}
 	}
 	if s.Host.Kernel == "" || s.Host.BootTime.IsZero() || s.Schema != probe.Schema {
@@ -87,7 +87,7 @@ func TestLiveNamespaces(t *testing.T) {
 		}
 		return grandchild != nil && dp != nil && dp.Comm == "sh" && dChildren == 1
 	})
-	hostPID, hostUser := s.Host.NS[probe.NSPID], s.Host.NS[probe.NSUser]
+	hostPID, hostUser := s.Host.NS.Get(probe.NSPID), s.Host.NS.Get(probe.NSUser)
 	for _, p := range s.Processes {
 		if p.PPID == d.Process.Pid {
 			// D's child is init of the new pid namespace and would outlive D: kill it first, and let
@@ -163,7 +163,7 @@ func TestLiveNamespaces(t *testing.T) {
 	t.Run("D pid_for_children", func(t *testing.T) {
 		p := findProc(t, s, d.Process.Pid)
 		want := inode(t, procPath(d.Process.Pid, "ns/pid_for_children"))
-		if p.Namespaces[probe.PIDForChildren] != want || p.Namespaces[probe.NSPID] != hostPID {
+		if p.Namespaces.Get(probe.PIDForChildren) != want || p.Namespaces.Get(probe.NSPID) != hostPID {
 			t.Fatalf("namespaces = %v, want pid_for_children %d", p.Namespaces, want)
 		}
 		ns := findNS(t, s, probe.NSPID, want)
@@ -273,7 +273,7 @@ func findNS(t *testing.T, s *probe.Snapshot, kind probe.NSKind, ino uint64) prob
 func checkNS(t *testing.T, s *probe.Snapshot, pid int, kind probe.NSKind) probe.Namespace {
 	t.Helper()
 	ino := inode(t, procPath(pid, "ns/"+string(kind)))
-	if got := findProc(t, s, pid).Namespaces[kind]; got != ino {
+	if got := findProc(t, s, pid).Namespaces.Get(kind); got != ino {
 		t.Errorf("pid %d %s: snapshot %d, stat %d", pid, kind, got, ino)
 	}
 	return findNS(t, s, kind, ino)
@@ -305,7 +305,7 @@ func TestZombie(t *testing.T) {
 		}
 		return zombie != nil
 	})
-	if len(zombie.Namespaces) != 2 || zombie.Namespaces[probe.NSPID] != s.Host.NS[probe.NSPID] || zombie.Namespaces[probe.NSUser] != s.Host.NS[probe.NSUser] {
+	if zombie.Namespaces.Len() != 2 || zombie.Namespaces.Get(probe.NSPID) != s.Host.NS.Get(probe.NSPID) || zombie.Namespaces.Get(probe.NSUser) != s.Host.NS.Get(probe.NSUser) {
 		t.Errorf("zombie namespaces = %v, want its pid and user namespaces only", zombie.Namespaces)
 	}
 	for _, e := range s.Errors {

@@ -43,7 +43,7 @@ func TestAgainstLsns(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := proc(s, cmd.Process.Pid)
-			ns, ok := lookupNS(s, "pid", p.Namespaces[probe.NSPID])
+			ns, ok := lookupNS(s, "pid", p.Namespaces.Get(probe.NSPID))
 			return ok && ns.Processes == 3 && p.Comm == "sleep"
 		})
 	}
@@ -89,7 +89,7 @@ func compareWithLsns(t *testing.T) (problems []string) {
 		if !okB || !okA {
 			lo = 0
 		}
-		if self != nil && self.Namespaces[probe.NSKind(l.Type)] == l.NS {
+		if self != nil && self.Namespaces.Get(probe.NSKind(l.Type)) == l.NS {
 			hi++ // lsns itself
 		}
 		if l.NProcs < lo || l.NProcs > hi {

@@ -23,7 +23,7 @@ type Host struct {
 	Hostname string    `json:"hostname"` // /proc/sys/kernel/hostname, in isotop's uts namespace
 	BootTime time.Time `json:"boot_time"`
 	// NS is the host's namespace of each kind, the reference for Process.Isolated.
-	NS map[NSKind]uint64 `json:"ns"`
+	NS NSSet `json:"ns"`
 	// NSFrom says whose namespaces NS are: "pid 1", or isotop's own when PID 1's cannot be read,
 	// with the reason ("self (pid 812): /proc/1/ns: permission denied").
 	NSFrom string `json:"ns_from"`
@@ -53,7 +53,7 @@ type Process struct {
 	CgroupMembership []CgroupMembership `json:"cgroup_membership"`
 	// Namespaces maps each kind to the namespace inode; pid_for_children and time_for_children
 	// appear only when they differ from pid and time (after unshare(2) without a fork).
-	Namespaces map[NSKind]uint64 `json:"namespaces"`
+	Namespaces NSSet `json:"namespaces"`
 	// Isolated lists the kinds in which the process is in another namespace than the host.
 	Isolated []NSKind `json:"isolated"`
 }

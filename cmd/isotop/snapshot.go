@@ -42,11 +42,14 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	defer w.Flush()
 	if *asJSON {
-		enc := json.NewEncoder(w)
 		if *pretty {
+			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
+			err = enc.Encode(snap)
+		} else {
+			err = snap.WriteJSON(w)
 		}
-		if err := enc.Encode(snap); err != nil {
+		if err != nil {
 			fmt.Fprintf(stderr, "isotop snapshot: %v\n", err)
 			return 1
 		}

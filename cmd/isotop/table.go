@@ -46,7 +46,7 @@ func writeTable(w io.Writer, s *probe.Snapshot) {
 			if p := procs[ns.PID]; p != nil {
 				pid, owner = strconv.Itoa(p.PID), userName(p.UID)
 			}
-			fmt.Fprintf(w, "%10d %6d %7s %-8s %s\n", ns.Inode, ns.Processes, pid, truncate(owner, 8), heldBy(ns, s.Host.NS[probe.NSUser]))
+			fmt.Fprintf(w, "%10d %6d %7s %-8s %s\n", ns.Inode, ns.Processes, pid, truncate(owner, 8), heldBy(ns, s.Host.NS.User))
 		}
 	}
 	if len(s.Errors) > 0 {

@@ -1,0 +1,74 @@
+package probe
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// WriteJSON writes the snapshot as one line of JSON, byte for byte what json.Marshal gives, but with
+// the process list (most of the document) encoded in parallel chunks: on a host with thousands of
+// processes the encoding is otherwise a serial tail after the parallel reads.
+func (s *Snapshot) WriteJSON(w io.Writer) error {
+	chunks := runtime.GOMAXPROCS(0)
+	if len(s.Processes) < 256 || chunks == 1 {
+		return json.NewEncoder(w).Encode(s)
+	}
+	// Encode the document with an empty process list, then splice the chunks in its place.
+	shell := *s
+	shell.Processes = []Process{}
+	head, err := json.Marshal(&shell)
+	if err != nil {
+		return err
+	}
+	marker := []byte(`"processes":[]`)
+	at := bytes.Index(head, marker)
+	if at < 0 {
+		return json.NewEncoder(w).Encode(s)
+	}
+	parts := make([][]byte, chunks)
+	errs := make([]error, chunks)
+	per := (len(s.Processes) + chunks - 1) / chunks
+	var wg sync.WaitGroup
+	for i := range chunks {
+		lo, hi := min(i*per, len(s.Processes)), min((i+1)*per, len(s.Processes))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := json.Marshal(s.Processes[lo:hi])
+			parts[i], errs[i] = b, err
+		}()
+	}
+	wg.Wait()
+	var out bytes.Buffer
+	out.Grow(len(head) + 2 + sum(parts))
+	out.Write(head[:at+len(marker)-1]) // up to and including '['
+	first := true
+	for i, p := range parts {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if len(p) <= 2 { // "[]"
+			continue
+		}
+		if !first {
+			out.WriteByte(',')
+		}
+		out.Write(p[1 : len(p)-1])
+		first = false
+	}
+	out.Write(head[at+len(marker)-1:])
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+func sum(parts [][]byte) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
+}
