@@ -64,7 +64,7 @@ func writeTable(w io.Writer, s *probe.Snapshot) {
 func heldBy(ns probe.Namespace, hostUser uint64) string {
 	var parts []string
 	if ns.Command != "" {
-		parts = append(parts, truncate(ns.Command, 60))
+		parts = append(parts, truncate(ns.Command, 40)) // keeps a plain row within 80 columns
 	}
 	for _, m := range ns.Mounts {
 		parts = append(parts, "mount "+m)

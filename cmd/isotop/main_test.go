@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/isotop/isotop/probe"
+)
+
+const hybrid = "../../probe/testdata/hybrid/proc"
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestSnapshotJSONFromFixture(t *testing.T) {
+	code, out, stderr := runCLI("snapshot", "--json", "--proc", hybrid)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var s probe.Snapshot
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("output is not the snapshot JSON: %v", err)
+	}
+	if s.Schema != probe.Schema || len(s.Processes) != 8 || s.Host.Hostname != "vm" {
+		t.Errorf("schema %d, %d processes, host %q", s.Schema, len(s.Processes), s.Host.Hostname)
+	}
+	// The field names are the documented interface: spot-check the raw document.
+	for _, field := range []string{`"ns_pids":[8315,1]`, `"isolated":["cgroup","ipc","mnt","net","pid","uts"]`,
+		`"mounts":["/run/netns/isotop-test-fixture"]`, `"uid_map":[{"inside":0,"outside":100000,"count":65536}]`,
+		`"pid_for_children":4026532180`, `"errors":[{"path":`} {
+		if !strings.Contains(out, field) {
+			t.Errorf("JSON lacks %s", field)
+		}
+	}
+	_, pretty, _ := runCLI("snapshot", "--json", "--pretty", "--proc", hybrid)
+	var again probe.Snapshot
+	if err := json.Unmarshal([]byte(pretty), &again); err != nil || len(again.Processes) != 8 || !strings.Contains(pretty, "\n  \"host\": {") {
+		t.Errorf("--pretty: %v", err)
+	}
+}
+
+func TestSnapshotTableFromFixture(t *testing.T) {
+	code, out, stderr := runCLI("snapshot", "--proc", hybrid)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"host vm, kernel 6.18.44-fc-v769; host namespaces from self (pid 8299)",
+		"\nNET\n",
+		"4026532252      0       - -        mount /run/netns/isotop-test-fixture",
+		"4026532251      2    8324 root     sleep 300, uid 0→100000 (65536)",
+		"4026532180      2    8315 root     sh -c sleep 300 & sleep 300",
+		"testdata/hybrid/proc/999999/stat: no such file or directory",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"bogus"}, {"snapshot", "--nope"}, {"snapshot", "extra"}} {
+		code, _, stderr := runCLI(args...)
+		if code != 2 || stderr == "" {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, stderr)
+		}
+	}
+	code, _, stderr := runCLI("snapshot", "--proc", "/nonexistent-isotop")
+	if code != 1 || !strings.Contains(stderr, "/nonexistent-isotop") {
+		t.Errorf("missing proc root: exit %d, %q", code, stderr)
+	}
+	if code, out, _ := runCLI("help"); code != 0 || !strings.Contains(out, "isotop snapshot") {
+		t.Errorf("help: %d %q", code, out)
+	}
+}
+
+// TestUnprivileged runs the real binary as nobody: it must succeed, show its own namespaces, and
+// list what it may not read as errors with reasons.
+func TestUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch to nobody")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // nobody must reach the binary
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "isotop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "snapshot", "--json")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("as nobody: %v\n%s", err, stderr.String())
+	}
+	var s probe.Snapshot
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.Host.NSFrom, "self (pid ") || s.Host.NS.Len() != 8 {
+		t.Errorf("host ns from %q: %+v", s.Host.NSFrom, s.Host.NS)
+	}
+	denied := 0
+	for _, e := range s.Errors {
+		if strings.HasSuffix(e.Path, "/ns") && e.Error == "permission denied" {
+			denied++
+		}
+	}
+	if denied == 0 {
+		t.Errorf("no permission-denied entries as nobody: %v", s.Errors)
+	}
+	for _, p := range s.Processes {
+		if p.UID != 65534 && p.Namespaces.Len() > 0 && p.State != "Z" {
+			t.Errorf("nobody read the namespaces of pid %d (uid %d)", p.PID, p.UID)
+		}
+	}
+}
