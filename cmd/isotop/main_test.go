@@ -54,7 +54,8 @@ func TestSnapshotTableFromFixture(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, want := range []string{
-		"host vm, kernel 6.18.44-fc-v769; host namespaces from self (pid 8299)",
+		"host vm, kernel 6.18.44-fc-v769: 8 processes, 16 namespaces\n",
+		"host namespaces (the reference for isolation) from self (pid 8299)",
 		"\nNET\n",
 		"4026532252      0       - -        mount /run/netns/isotop-test-fixture",
 		"4026532251      2    8324 root     sleep 300, uid 0→100000 (65536)",

@@ -14,8 +14,8 @@ import (
 // namespaces no process is in (bind mounts, owners, parents), each user namespace's id map and owner,
 // and the parent of pid and user namespaces.
 func writeTable(w io.Writer, s *probe.Snapshot) {
-	fmt.Fprintf(w, "host %s, kernel %s; host namespaces from %s\n", s.Host.Hostname, s.Host.Kernel, s.Host.NSFrom)
-	fmt.Fprintf(w, "%d processes, %d namespaces\n", len(s.Processes), len(s.Namespaces))
+	fmt.Fprintf(w, "host %s, kernel %s: %d processes, %d namespaces\n", s.Host.Hostname, s.Host.Kernel, len(s.Processes), len(s.Namespaces))
+	fmt.Fprintf(w, "host namespaces (the reference for isolation) from %s\n", s.Host.NSFrom)
 	procs := make(map[int]*probe.Process, len(s.Processes))
 	for i := range s.Processes {
 		procs[s.Processes[i].PID] = &s.Processes[i]
