@@ -98,6 +98,9 @@ func (fs FS) Snapshot() (*Snapshot, error) {
 		s.Processes[i] = r.Process
 	}
 	s.Namespaces = fs.namespaces(recs, host, &errs)
+	s.Host.CPUs = fs.onlineCPUs(&errs)
+	s.Host.CgroupMounts, s.Host.CgroupMode, s.Cgroups = fs.cgroupTree(s.Processes, s.Host.CPUs, &errs)
+	s.CgroupEvents = []CgroupEvent{}
 
 	slices.SortFunc(errs, func(a, b Error) int { return strings.Compare(a.Path, b.Path) })
 	s.Errors = errs
@@ -335,7 +338,7 @@ func (fs FS) forChildren(recs []procRecord, errs *errorList) {
 			continue
 		}
 		p := &recs[pi]
-		if c.ns[idxPID] == p.ns[idxPID] && c.ns[idxTime] == p.ns[idxTime] || p.ns[idxPIDForChildren] != 0 {
+		if p.ns[idxPID] == 0 || c.ns[idxPID] == p.ns[idxPID] && c.ns[idxTime] == p.ns[idxTime] || p.ns[idxPIDForChildren] != 0 {
 			continue
 		}
 		dir := fs.Proc + "/" + strconv.Itoa(p.PID)

@@ -14,7 +14,12 @@ type Snapshot struct {
 	Host       Host        `json:"host"`
 	Processes  []Process   `json:"processes"`
 	Namespaces []Namespace `json:"namespaces"`
-	Errors     []Error     `json:"errors"`
+	// Cgroups is the cgroup tree, parents before children, sorted by path.
+	Cgroups []Cgroup `json:"cgroups"`
+	// CgroupEvents are changes of the cgroups' event counters (an OOM kill, a limit hit) seen
+	// since isotop started watching: empty for a one-shot snapshot.
+	CgroupEvents []CgroupEvent `json:"cgroup_events"`
+	Errors       []Error       `json:"errors"`
 }
 
 // Host describes the machine as a whole.
@@ -30,6 +35,12 @@ type Host struct {
 	// NSDevice is the device ("major:minor") of nsfs, the filesystem every namespace inode is on;
 	// with an inode it identifies a namespace. Empty when read from a fixture.
 	NSDevice string `json:"ns_device,omitempty"`
+	// CPUs is the number of online CPUs (/sys/devices/system/cpu/online), the CPU limit of a
+	// cgroup nothing limits.
+	CPUs int `json:"cpus"`
+	// CgroupMode is "v2" (unified), "v1" (legacy), "hybrid" (both) or "none", from the mounts.
+	CgroupMode   string        `json:"cgroup_mode"`
+	CgroupMounts []CgroupMount `json:"cgroup_mounts"`
 }
 
 // Process is one process (thread group) on the host.
@@ -51,6 +62,9 @@ type Process struct {
 	// NSPids is the pid in each nested pid namespace, host first, own namespace last (NSpid).
 	NSPids           []int              `json:"ns_pids"`
 	CgroupMembership []CgroupMembership `json:"cgroup_membership"`
+	// Cgroup is the one path that stands for the process: its v2 path on a v2 host; on v1 and
+	// hybrid hosts its path in the memory hierarchy (else cpu, else pids).
+	Cgroup string `json:"cgroup"`
 	// Namespaces maps each kind to the namespace inode; pid_for_children and time_for_children
 	// appear only when they differ from pid and time (after unshare(2) without a fork).
 	Namespaces NSSet `json:"namespaces"`

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Regenerates the probe fixtures in this directory from live kernels.
 #
-# usage: probe/testdata/capture.sh hybrid|v2|v1|all
+# usage: probe/testdata/capture.sh hybrid|hybrid-sys|v2|v1|all
 #   hybrid  capture this machine (must be root, in the host's namespaces, on a kernel that mounts
 #           cgroups v1 + the v2 "unified" hierarchy). Starts a few processes in new namespaces and a
 #           bind-mounted network namespace, copies their /proc files, then removes everything again.
+#   hybrid-sys  capture this machine's /sys/fs/cgroup (same host requirements) into hybrid/sys and
+#           v1/sys (without unified/): makes /isotop-test-fix/app with limits and one loaded process
+#           in blkio cpu cpuacct cpuset memory pids unified, copies those directories and the roots,
+#           removes everything again. Leaves the proc/ trees alone.
 #   v2      boot a pure cgroup v2 kernel with /work/shared/v2host/run (qemu + busybox), capture
 #           /proc and /sys/fs/cgroup there, ship it back as a base64 tar on the console.
-#   v1      derive v1/ from hybrid/ (drop the cgroup2 mount and the "0::" cgroup lines).
+#   v1      derive v1/ from hybrid/ (drop the cgroup2 mount and the "0::" cgroup lines,
+#           and sys/fs/cgroup/unified).
 #
 # Every file under <fixture>/proc and <fixture>/sys is copied with cat from the live kernel; nothing is
 # hand-written except hybrid/proc/999999 (a "vanished" pid, an empty directory plus a .gitkeep so git
@@ -106,7 +111,7 @@ capture_hybrid() {
   # (c) a network namespace held only by its bind mount at /run/netns/$netns
   ip netns add "$netns"
 
-  rm -rf "$out"; mkdir -p "$out/proc"
+  rm -rf "$out/proc"; mkdir -p "$out/proc" # hybrid/sys is capture_hybrid_sys's
   cap_common "$out"
   for p in 1 2 $$ "$ns_unshare" "$ns_sh" "$ns_sleep" "$holder" "$userns"; do cap_pid "$out" "$p"; done
   ln -s "$$" "$out/proc/self"
@@ -120,6 +125,100 @@ capture_hybrid() {
   grep nsfs /proc/self/mountinfo | sed 's/^/  /'
   cleanup; trap - EXIT
   echo "cleaned up: ip netns list = [$(ip netns list)]"
+}
+
+# The sys side of hybrid and v1: hybrid/sys/fs/cgroup/<h>/ for the v1 hierarchies in SYS_V1 and the
+# cgroup2 "unified" one, each with its root directory and a test tree /isotop-test-fix/app made here.
+# One process (a sh that joins app everywhere, does some direct I/O, then execs perl) burns 1.2 s of
+# CPU under app's 0.5-CPU quota (so it gets throttled), keeps an 8 MB string and a 4 MB page-cached
+# file, and sleeps while every readable regular file of those directories is copied. Files whose read
+# fails (write-only ones) and files over 64 KB are left out; other child cgroups (process_api/ in
+# memory) are not copied. v1/sys is the same tree without unified/. hybrid/proc is not touched.
+SYS_V1=(blkio cpu cpuacct cpuset memory pids)
+capture_hybrid_sys() {
+  [ "$(id -u)" = 0 ] || { echo "hybrid-sys: must run as root" >&2; exit 1; }
+  local h; cg=/sys/fs/cgroup name=isotop-test-fix # globals: cleanup_sys may run from the EXIT trap
+  hier=("${SYS_V1[@]}" unified)
+  for h in "${hier[@]}"; do
+    mountpoint -q "$cg/$h" || { echo "hybrid-sys: $cg/$h is not mounted" >&2; exit 1; }
+    [ ! -e "$cg/$h/$name" ] || { echo "hybrid-sys: $cg/$h/$name already exists" >&2; exit 1; }
+  done
+  systmp=$(mktemp -d); worker=
+  cleanup_sys() {
+    set +e
+    if [ -n "$worker" ]; then kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null; fi
+    for h in "${hier[@]}"; do
+      rmdir "$cg/$h/$name/app" "$cg/$h/$name" 2>/dev/null
+    done
+    rm -rf "$systmp"
+  }
+  trap cleanup_sys EXIT
+
+  for h in "${hier[@]}"; do mkdir "$cg/$h/$name" "$cg/$h/$name/app"; done
+  echo 64M > "$cg/memory/$name/memory.limit_in_bytes"
+  echo 32M > "$cg/memory/$name/app/memory.limit_in_bytes"
+  echo 16M > "$cg/memory/$name/app/memory.soft_limit_in_bytes"
+  echo 150000 > "$cg/cpu/$name/cpu.cfs_quota_us"
+  echo 100000 > "$cg/cpu/$name/app/cpu.cfs_period_us"
+  echo 50000 > "$cg/cpu/$name/app/cpu.cfs_quota_us"
+  echo 512 > "$cg/cpu/$name/app/cpu.shares"
+  echo 100 > "$cg/pids/$name/pids.max"
+  echo 20 > "$cg/pids/$name/app/pids.max"
+  for d in "$cg/cpuset/$name" "$cg/cpuset/$name/app"; do
+    echo 0 > "$d/cpuset.cpus"; echo 0 > "$d/cpuset.mems"
+  done
+  # v1 blkio counts I/O only on a queue where blk-throttle is active, and a rule activates it: give
+  # app a limit that never bites (1 TiB/s) on the disk under $systmp. The queue stays activated
+  # (without any limit) after app is gone, until the disk goes away.
+  local dev; dev=$(findmnt -no MAJ:MIN -T "$systmp" | tr -d " ")
+  [ ! -e "/sys/dev/block/$dev/partition" ] || dev=$(cat "/sys/dev/block/$dev/../dev")
+  echo "$dev 1099511627776" > "$cg/blkio/$name/app/blkio.throttle.read_bps_device"
+  echo "$dev 1099511627776" > "$cg/blkio/$name/app/blkio.throttle.write_bps_device"
+
+  # The worker joins app in every hierarchy itself, so all it does afterwards is charged there.
+  # dd: 4 MB of direct writes, then a buffered read of it back (blkio bytes, page cache);
+  # perl: 1.2 s CPU (user + system: the loop is mostly the times syscall), an 8 MB string,
+  # then the ready file, then sleep.
+  local dirs=(); for h in "${hier[@]}"; do dirs+=("$cg/$h/$name/app"); done
+  sh -c 'f=$1; shift
+    for d; do echo $$ > "$d/cgroup.procs"; done
+    dd if=/dev/zero of="$f.data" bs=1M count=4 oflag=direct status=none
+    dd if="$f.data" of=/dev/null bs=1M status=none
+    exec perl -e '\''1 while do { my ($u, $s) = times; $u + $s } < 1.2; my $x = "a" x 8_000_000;
+      open(my $r, ">", $ARGV[0]) or die; close $r; sleep 600; print length $x'\'' "$f.ready"' \
+    sh "$systmp/w" "${dirs[@]}" &
+  worker=$!
+  local i=0
+  until [ -e "$systmp/w.ready" ]; do
+    sleep 0.1; i=$((i + 1)); [ $i -lt 300 ] || { echo "hybrid-sys: worker not ready" >&2; exit 1; }
+  done
+  sleep 1 # let the PSI averages and stats settle a little
+
+  local out=$here/hybrid/sys/fs/cgroup skipped=()
+  rm -rf "$here/hybrid/sys"
+  for h in "${hier[@]}"; do
+    local rel src dst f
+    for rel in "" "/$name" "/$name/app"; do
+      src=$cg/$h$rel; dst=$out/$h$rel; mkdir -p "$dst"
+      for f in "$src"/*; do
+        [ -f "$f" ] || continue
+        if ! cat "$f" > "$dst/${f##*/}" 2>/dev/null; then
+          rm -f "$dst/${f##*/}"; skipped+=("$h$rel/${f##*/} (unreadable)")
+        elif [ "$(stat -c %s "$dst/${f##*/}")" -gt 65536 ]; then
+          rm -f "$dst/${f##*/}"; skipped+=("$h$rel/${f##*/} (over 64 KB)")
+        fi
+      done
+    done
+  done
+  rm -rf "$here/v1/sys"
+  if [ -d "$here/v1" ]; then
+    cp -a "$here/hybrid/sys" "$here/v1/sys"; rm -rf "$here/v1/sys/fs/cgroup/unified"
+  fi
+
+  echo "hybrid-sys facts: worker pid $worker ($(cat /proc/$worker/comm))"
+  printf '  skipped: %s\n' "${skipped[@]}"
+  cleanup_sys; trap - EXIT
+  echo "cleaned up: [$(ls -d "$cg"/*/isotop-test* 2>/dev/null)]"
 }
 
 # The guest script (busybox ash). cgroup2 is mounted at /sys/fs/cgroup with all controllers enabled
@@ -202,12 +301,14 @@ capture_v1() {
   rm -rf "$here/v1"; cp -a "$here/hybrid" "$here/v1"
   find "$here/v1/proc" -name mountinfo -type f -exec sed -i '/ - cgroup2 /d' {} +
   find "$here/v1/proc" -name cgroup -type f -exec sed -i '/^0::/d' {} +
+  rm -rf "$here/v1/sys/fs/cgroup/unified"
 }
 
 case ${1:-} in
   hybrid) capture_hybrid ;;
+  hybrid-sys) capture_hybrid_sys ;;
   v2) capture_v2 ;;
   v1) capture_v1 ;;
-  all) capture_hybrid; capture_v1; capture_v2 ;;
-  *) echo "usage: $0 hybrid|v2|v1|all" >&2; exit 2 ;;
+  all) capture_hybrid; capture_v1; capture_hybrid_sys; capture_v2 ;;
+  *) echo "usage: $0 hybrid|hybrid-sys|v2|v1|all" >&2; exit 2 ;;
 esac

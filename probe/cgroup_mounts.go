@@ -1,0 +1,101 @@
+package probe
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// CgroupMount is one mounted cgroup hierarchy: the v2 unified one, or a v1 one with its controllers.
+type CgroupMount struct {
+	Version     int      `json:"version"`
+	Controllers []string `json:"controllers"` // v1: from the mount options (cpu, memory, name=systemd …)
+	MountPoint  string   `json:"mount_point"`
+	// Root is the cgroup mounted there: "/" normally, a subtree in a container or a bind mount.
+	Root string `json:"root"`
+}
+
+// v1Controllers are the v1 controller names that can appear in a cgroup mount's super options.
+var v1Controllers = []string{"blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "hugetlb",
+	"memory", "misc", "net_cls", "net_prio", "perf_event", "pids", "rdma"}
+
+const (
+	cgroupSuperMagic  = 0x27e0eb
+	cgroup2SuperMagic = 0x63677270
+)
+
+// cgroupMounts finds the cgroup hierarchies in a mountinfo, whatever their mount points, one per
+// hierarchy (a hierarchy mounted twice is kept once, its "/" root preferred), and the host's mode:
+// "v2" (unified only), "v1" (legacy only), "hybrid" (both), or "none".
+func cgroupMounts(mounts []Mount) ([]CgroupMount, string) {
+	var out []CgroupMount
+	for _, m := range mounts {
+		var cm CgroupMount
+		switch m.FSType {
+		case "cgroup2":
+			cm = CgroupMount{Version: 2, MountPoint: m.Point, Root: m.Root}
+		case "cgroup":
+			cm = CgroupMount{Version: 1, MountPoint: m.Point, Root: m.Root}
+			for _, opt := range strings.Split(m.SuperOpts, ",") {
+				if slices.Contains(v1Controllers, opt) || strings.HasPrefix(opt, "name=") {
+					cm.Controllers = append(cm.Controllers, opt)
+				}
+			}
+			slices.Sort(cm.Controllers)
+		default:
+			continue
+		}
+		dup := slices.IndexFunc(out, func(o CgroupMount) bool {
+			return o.Version == cm.Version && slices.Equal(o.Controllers, cm.Controllers)
+		})
+		switch {
+		case dup < 0:
+			out = append(out, cm)
+		case out[dup].Root != "/" && cm.Root == "/":
+			out[dup] = cm
+		}
+	}
+	v1, v2 := false, false
+	for _, m := range out {
+		v1 = v1 || m.Version == 1
+		v2 = v2 || m.Version == 2
+	}
+	mode := "none"
+	switch {
+	case v1 && v2:
+		mode = "hybrid"
+	case v2:
+		mode = "v2"
+	case v1:
+		mode = "v1"
+	}
+	return out, mode
+}
+
+// hostPath maps an absolute path on the host to where the FS sees it: itself on the live host, or
+// inside a fixture tree (the directory holding the fixture's proc/ and sys/).
+func (fs FS) hostPath(p string) string {
+	return filepath.Join(filepath.Dir(fs.Proc), p)
+}
+
+// checkCgroupFS confirms with statfs(2) that a mount point really is a cgroup filesystem of the
+// expected version (the live host only: a fixture is a plain directory tree).
+func (fs FS) checkCgroupFS(m CgroupMount) error {
+	if !fs.live() {
+		return nil
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(m.MountPoint, &st); err != nil {
+		return err
+	}
+	want := int64(cgroupSuperMagic)
+	if m.Version == 2 {
+		want = cgroup2SuperMagic
+	}
+	if int64(st.Type) != want {
+		return parseErr("statfs", "not a cgroup filesystem")
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+package probe
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Collector takes successive snapshots of one host. Over a plain Snapshot it adds what needs
+// history: CPU rates between two snapshots, and events from the cgroups' counters (an OOM kill, a
+// limit hit), whether seen between two snapshots or, while Watch runs, by inotify as they happen,
+// so that an OOM kill in a cgroup that is removed a moment later is still recorded.
+type Collector struct {
+	fs   FS
+	prev *Snapshot
+
+	mu     sync.Mutex
+	counts map[string]map[string]uint64 // cgroup path → counter → last value seen
+	events []CgroupEvent                // newest last, at most maxEvents
+}
+
+// maxEvents bounds the event history a Collector keeps.
+const maxEvents = 500
+
+// NewCollector returns a Collector for the host fs describes.
+func NewCollector(fs FS) *Collector {
+	return &Collector{fs: fs, counts: map[string]map[string]uint64{}}
+}
+
+// Snapshot takes a snapshot and adds the rates and events since the previous one.
+func (c *Collector) Snapshot() (*Snapshot, error) {
+	s, err := c.fs.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	if c.prev != nil {
+		addRates(c.prev, s)
+	}
+	var batch []CgroupEvent
+	for i := range s.Cgroups {
+		cg := &s.Cgroups[i]
+		batch = append(batch, c.observe(cg.Path, counters(cg.Events), s.Taken, "snapshot")...)
+	}
+	c.mu.Lock()
+	since := time.Time{}
+	if c.prev != nil {
+		since = c.prev.Taken
+	}
+	c.record(deepest(batch, c.events, since))
+	s.CgroupEvents = slices.Clone(c.events)
+	c.mu.Unlock()
+	if s.CgroupEvents == nil {
+		s.CgroupEvents = []CgroupEvent{}
+	}
+	c.prev = s
+	return s, nil
+}
+
+// observe records a cgroup's counters under key (its path, or its path plus a marker for counters
+// kept apart) and returns the increases over the last values seen as events. The first sight of a
+// key only sets the baseline: its history is not news.
+func (c *Collector) observe(key string, now map[string]uint64, at time.Time, source string) []CgroupEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last, seen := c.counts[key]
+	if !seen {
+		c.counts[key] = now
+		return nil
+	}
+	var out []CgroupEvent
+	for _, name := range counterNames {
+		v, ok := now[name]
+		if !ok {
+			continue
+		}
+		if old, had := last[name]; had && v > old {
+			out = append(out, CgroupEvent{Time: at, Cgroup: strings.TrimSuffix(key, localKey), Event: name, Count: v - old, Source: source})
+		}
+		last[name] = v
+	}
+	return out
+}
+
+// localKey marks the counters a watcher reads from the *.events.local files.
+const localKey = "\x00local"
+
+// record appends events to the history (c.mu held).
+func (c *Collector) record(evs []CgroupEvent) {
+	c.events = append(c.events, evs...)
+	if len(c.events) > maxEvents {
+		c.events = slices.Delete(c.events, 0, len(c.events)-maxEvents)
+	}
+}
+
+// deepest filters a batch of events read from hierarchical counters (v2 memory.events, v1
+// oom_control: an OOM kill in /a/b counts in /a and / too) down to where they happened: an event is
+// dropped when a descendant has the same event at least as many times in the batch, or when the
+// watcher already recorded it (from the .local files) since the previous snapshot.
+func deepest(batch, history []CgroupEvent, since time.Time) []CgroupEvent {
+	var out []CgroupEvent
+	covered := func(e CgroupEvent, in []CgroupEvent, self bool) bool {
+		for _, d := range in {
+			if d.Event == e.Event && d.Count >= e.Count && (isBelow(d.Cgroup, e.Cgroup) || (self && d.Cgroup == e.Cgroup)) {
+				return true
+			}
+		}
+		return false
+	}
+	var watched []CgroupEvent
+	for _, h := range history {
+		if h.Source == "inotify" && !h.Time.Before(since) {
+			watched = append(watched, h)
+		}
+	}
+	for _, e := range batch {
+		if !covered(e, batch, false) && !covered(e, watched, true) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// isBelow reports whether cgroup path d is a strict descendant of a.
+func isBelow(d, a string) bool {
+	if a == "/" {
+		return d != "/"
+	}
+	return strings.HasPrefix(d, a+"/")
+}
+
+// Events returns the events recorded so far, oldest first.
+func (c *Collector) Events() []CgroupEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.events)
+}
+
+var counterNames = []string{"oom_kill", "oom_group_kill", "oom", "max", "high", "failcnt", "pids_max"}
+
+func counters(e *CgroupEventCounts) map[string]uint64 {
+	m := map[string]uint64{}
+	if e == nil {
+		return m
+	}
+	for name, p := range map[string]*uint64{"oom_kill": e.OOMKill, "oom_group_kill": e.OOMGroupKill, "oom": e.OOM,
+		"max": e.Max, "high": e.High, "failcnt": e.Failcnt, "pids_max": e.PIDsMax} {
+		if p != nil {
+			m[name] = *p
+		}
+	}
+	return m
+}
+
+// addRates sets each cgroup's CPU rate from its usage in prev and cur.
+func addRates(prev, cur *Snapshot) {
+	wall := cur.Taken.Sub(prev.Taken).Microseconds()
+	if wall <= 0 {
+		return
+	}
+	before := make(map[string]uint64, len(prev.Cgroups))
+	for _, cg := range prev.Cgroups {
+		if cg.CPU != nil && cg.CPU.UsageUsec != nil {
+			before[cg.Path] = *cg.CPU.UsageUsec
+		}
+	}
+	for i := range cur.Cgroups {
+		c := cur.Cgroups[i].CPU
+		if c == nil || c.UsageUsec == nil {
+			continue
+		}
+		old, ok := before[cur.Cgroups[i].Path]
+		if !ok || *c.UsageUsec < old {
+			continue // new, or recreated under the same path
+		}
+		rate := float64(*c.UsageUsec-old) / float64(wall) * 100
+		c.RatePct = &rate
+		if c.EffectiveCPUs != nil && *c.EffectiveCPUs > 0 {
+			q := rate / *c.EffectiveCPUs
+			c.QuotaPct = &q
+		}
+	}
+}
