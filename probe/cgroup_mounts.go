@@ -35,9 +35,9 @@ func cgroupMounts(mounts []Mount) ([]CgroupMount, string) {
 		var cm CgroupMount
 		switch m.FSType {
 		case "cgroup2":
-			cm = CgroupMount{Version: 2, MountPoint: m.Point, Root: m.Root}
+			cm = CgroupMount{Version: 2, Controllers: []string{}, MountPoint: m.Point, Root: m.Root}
 		case "cgroup":
-			cm = CgroupMount{Version: 1, MountPoint: m.Point, Root: m.Root}
+			cm = CgroupMount{Version: 1, Controllers: []string{}, MountPoint: m.Point, Root: m.Root}
 			for _, opt := range strings.Split(m.SuperOpts, ",") {
 				if slices.Contains(v1Controllers, opt) || strings.HasPrefix(opt, "name=") {
 					cm.Controllers = append(cm.Controllers, opt)

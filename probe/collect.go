@@ -82,6 +82,7 @@ func (fs FS) Snapshot() (*Snapshot, error) {
 	s.Processes = make([]Process, len(recs))
 	for i := range recs {
 		r := &recs[i]
+		r.Isolated = []NSKind{}
 		for j, k := range nsLinks {
 			ino := r.ns[j]
 			if ino == 0 {

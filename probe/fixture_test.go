@@ -84,7 +84,7 @@ func checkHybridLike(t *testing.T, name string, s *Snapshot) {
 	if s.Host.NS != wantHost {
 		t.Errorf("host ns = %v, want %v", s.Host.NS, wantHost)
 	}
-	if p := s.proc(t, 1); p.Namespaces.Len() != 0 || p.Isolated != nil || p.Comm != "process_api" {
+	if p := s.proc(t, 1); p.Namespaces.Len() != 0 || len(p.Isolated) != 0 || p.Comm != "process_api" {
 		t.Errorf("pid 1 = %+v, want no namespaces", p)
 	}
 
@@ -180,7 +180,7 @@ func TestFixtureV2(t *testing.T) {
 		t.Errorf("pids = %v, want %v", pids(s), want)
 	}
 	app := s.proc(t, 94)
-	if !reflect.DeepEqual(app.CgroupMembership, []CgroupMembership{{Hierarchy: 0, Path: "/isotop-test-fix/app"}}) || len(app.Isolated) != 0 {
+	if !reflect.DeepEqual(app.CgroupMembership, []CgroupMembership{{Hierarchy: 0, Controllers: []string{}, Path: "/isotop-test-fix/app"}}) || len(app.Isolated) != 0 {
 		t.Errorf("sleep in app = %+v", app)
 	}
 	if p := s.proc(t, 95); p.Namespaces.Get(PIDForChildren) != 4026532117 || !slices.Equal(p.Isolated, []NSKind{NSIPC, NSMnt, NSNet, NSUTS}) {

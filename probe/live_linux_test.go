@@ -1,6 +1,7 @@
 package probe_test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -277,6 +278,11 @@ func checkNS(t *testing.T, s *probe.Snapshot, pid int, kind probe.NSKind) probe.
 		t.Errorf("pid %d %s: snapshot %d, stat %d", pid, kind, got, ino)
 	}
 	return findNS(t, s, kind, ino)
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func ptr(p *uint64) any {

@@ -98,7 +98,7 @@ func TestParseProcCgroup(t *testing.T) {
 		{Hierarchy: 12, Controllers: []string{"pids"}, Path: "/user.slice"},
 		{Hierarchy: 4, Controllers: []string{"cpu", "cpuacct"}, Path: "/"},
 		{Hierarchy: 1, Controllers: []string{"name=systemd"}, Path: "/init.scope"},
-		{Hierarchy: 0, Path: "/odd:path"},
+		{Hierarchy: 0, Controllers: []string{}, Path: "/odd:path"},
 	}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, %v; want %+v", got, err, want)

@@ -35,7 +35,7 @@ func parseProcCgroup(data []byte) ([]CgroupMembership, error) {
 		if !strings.HasPrefix(path, "/") {
 			return out, parseErr("cgroup", "path is not absolute")
 		}
-		var ctrls []string
+		ctrls := []string{}
 		if len(parts[1]) > 0 {
 			ctrls = strings.Split(string(parts[1]), ",")
 		}

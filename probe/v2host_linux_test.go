@@ -1,0 +1,73 @@
+package probe_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/isotop/isotop/probe"
+)
+
+// v2Tests run inside the pure cgroup v2 kernel; each must pass there, not skip.
+var v2Tests = []string{"TestLiveCgroups", "TestWatchOOM", "TestLiveSnapshotSmoke", "TestNoDescriptorLeak", "TestZombie"}
+
+// TestV2Host boots a real kernel whose only cgroup hierarchy is v2 (../shared/v2host/run, qemu,
+// about 10 s), runs the live tests and `isotop snapshot --json` in it, and checks both.
+func TestV2Host(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots a kernel under qemu; not with -short")
+	}
+	run := v2hostScript(t)
+	dir := t.TempDir()
+	build := func(out string, args ...string) {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+	}
+	build("", "test", "-c", "-o", filepath.Join(dir, "probe.test"), "./probe")
+	build("", "build", "-o", filepath.Join(dir, "isotop"), "./cmd/isotop")
+
+	script := "/bin/probe.test -test.v -test.count=1 -test.run '^(" + strings.Join(v2Tests, "|") + ")$'; st=$?\n" +
+		"echo @@json; /bin/isotop snapshot --json; echo @@end\nexit $st\n"
+	cmd := exec.Command(run, "--file", filepath.Join(dir, "probe.test"), "--file", filepath.Join(dir, "isotop"), "--", script)
+	out, err := cmd.CombinedOutput()
+	text := string(out)
+	tests, rest, _ := strings.Cut(text, "@@json\n")
+	doc, _, ok := strings.Cut(rest, "@@end")
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", run, err, tests)
+	}
+	for _, name := range v2Tests {
+		if !strings.Contains(tests, "--- PASS: "+name+" ") {
+			t.Errorf("%s did not pass on the v2 kernel:\n%s", name, tests)
+		}
+	}
+	var s probe.Snapshot
+	if !ok || json.Unmarshal([]byte(doc), &s) != nil {
+		t.Fatalf("no snapshot JSON from the v2 kernel")
+	}
+	if s.Host.CgroupMode != "v2" || len(s.Cgroups) == 0 || s.Cgroups[0].Path != "/" || s.Host.NSFrom != "pid 1" {
+		t.Errorf("on the v2 kernel: mode %q, %d cgroups, ns from %q", s.Host.CgroupMode, len(s.Cgroups), s.Host.NSFrom)
+	}
+}
+
+// v2hostScript finds shared/v2host/run beside the repository. In CI it must be there.
+func v2hostScript(t *testing.T) string {
+	abs, err := filepath.Abs("../../shared/v2host/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI without %s: %v", abs, err)
+		}
+		t.Skipf("no %s beside this checkout", abs)
+	}
+	return abs
+}
