@@ -5,10 +5,11 @@ GO       ?= go
 BIN      := bin/isotop
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
-# Debian packages the tests call: lsns and unshare (util-linux), ip (iproute2).
-DEB_PKGS := util-linux iproute2
+# Debian packages the tests call: lsns and unshare (util-linux), ip (iproute2); qemu, cpio and
+# busybox-static for the pure cgroup v2 kernel of ../shared/v2host/run.
+DEB_PKGS := util-linux iproute2 qemu-system-x86 cpio busybox-static
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-FUZZTIME ?= 3s
+FUZZTIME ?= 2s
 
 .PHONY: build run test bench lint fuzz deps clean
 
@@ -23,9 +24,11 @@ test: deps lint
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
-# Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes (root).
+# Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes, and the cgroup
+# reading against containerd/cgroups/v3 (root).
 bench: deps
 	$(GO) test -run '^$$' -bench SnapshotVsLsns -benchtime 20x ./cmd/isotop
+	$(GO) test -run '^$$' -bench CgroupRead -benchtime 50x ./probe
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -53,3 +53,36 @@ func FuzzParseBootTime(f *testing.F) {
 func FuzzParseCmdline(f *testing.F) {
 	fuzzParser(f, []string{"sleep\x00100\x00"}, func(b []byte) ([]string, error) { return parseCmdline(b), nil })
 }
+
+func FuzzParseLimit(f *testing.F) {
+	fuzzParser(f, []string{"max\n", "67108864\n", "-1", "9223372036854771712"}, parseLimit)
+}
+
+func FuzzParseFlatKeyed(f *testing.F) {
+	fuzzParser(f, []string{"usage_usec 31394\nuser_usec 0\n", "oom_kill 1\n"}, parseFlatKeyed)
+}
+
+func FuzzParseCPUMax(f *testing.F) {
+	fuzzParser(f, []string{"50000 100000\n", "max 100000\n"}, func(b []byte) (Limit, error) {
+		q, _, err := parseCPUMax(b)
+		return q, err
+	})
+}
+
+func FuzzParsePSI(f *testing.F) {
+	fuzzParser(f, []string{"some avg10=8.33 avg60=1.50 avg300=0.31 total=1152778\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"}, parsePSI)
+}
+
+func FuzzParseIOStat(f *testing.F) {
+	fuzzParser(f, []string{"8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n"}, parseIOStat)
+}
+
+func FuzzParseBlkio(f *testing.F) {
+	fuzzParser(f, []string{"254:0 Read 4194304\n254:0 Write 8192\nTotal 4202496\n"}, func(b []byte) ([]IODevice, error) {
+		return parseBlkio(b, nil, false)
+	})
+}
+
+func FuzzParseCPUList(f *testing.F) {
+	fuzzParser(f, []string{"0-3,8,10-11\n", "0\n"}, parseCPUList)
+}

@@ -14,9 +14,10 @@ var version = "dev"
 const usage = `isotop: how this Linux host is partitioned (namespaces, cgroups, containers, network)
 
 Usage:
-  isotop snapshot [--json] [--pretty] [--proc DIR] [--sys DIR]
-                                 read the host once and print it: a table like lsns (with the
-                                 namespaces held only by bind mounts), or the JSON document
+  isotop snapshot [--json] [--pretty] [--sample DURATION] [--proc DIR] [--sys DIR]
+                                 read the host once and print it: its namespaces like lsns (with
+                                 those held only by bind mounts) and its cgroup tree with the
+                                 limits in force, or the JSON document
   isotop version                 print the version
   isotop help                    print this help
 

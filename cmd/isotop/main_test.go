@@ -61,6 +61,9 @@ func TestSnapshotTableFromFixture(t *testing.T) {
 		"4026532251      2    8324 root     sleep 300, uid 0→100000 (65536)",
 		"4026532180      2    8315 root     sh -c sleep 300 & sleep 300",
 		"testdata/hybrid/proc/999999/stat: no such file or directory",
+		"CGROUPS (hybrid: v1 hierarchies in /sys/fs/cgroup, v2 at /sys/fs/cgroup/unified)\n",
+		"isotop-test-fix                        0 20.2M/64.0M       1         1/100\n",
+		"  app                                  0 20.0M/32.0M       0.5       1/20\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

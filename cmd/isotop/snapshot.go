@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/isotop/isotop/probe"
 )
@@ -17,10 +18,12 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	pretty := fl.Bool("pretty", false, "with --json: indent the document")
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read (a fixture tree in tests)")
 	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read")
+	sample := fl.Duration("sample", 0, "take two snapshots this far apart, for CPU rates and the events between them (e.g. 1s)")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop snapshot [--json] [--pretty] [--proc DIR] [--sys DIR]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop snapshot [--json] [--pretty] [--sample DURATION] [--proc DIR] [--sys DIR]\n\n"+
 			"Reads the host once. Without --json prints every namespace grouped by kind, like lsns,\n"+
-			"including those held only by a bind mount (ip netns add …). Unreadable or vanished\n"+
+			"including those held only by a bind mount (ip netns add …), then the cgroup tree with\n"+
+			"the limits in force and where they come from. Unreadable or vanished\n"+
 			"entries are listed at the end and in the JSON's \"errors\"; they do not fail the command.\n\n")
 		fl.PrintDefaults()
 	}
@@ -34,7 +37,12 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop snapshot: unexpected argument %q\n", fl.Arg(0))
 		return 2
 	}
-	snap, err := probe.NewFS(*procRoot, *sysRoot).Snapshot()
+	col := probe.NewCollector(probe.NewFS(*procRoot, *sysRoot))
+	snap, err := col.Snapshot()
+	if err == nil && *sample > 0 {
+		time.Sleep(*sample)
+		snap, err = col.Snapshot()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop snapshot: %v\n", err)
 		return 1

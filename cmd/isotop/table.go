@@ -49,8 +49,19 @@ func writeTable(w io.Writer, s *probe.Snapshot) {
 			fmt.Fprintf(w, "%10d %6d %7s %-8s %s\n", ns.Inode, ns.Processes, pid, truncate(owner, 8), heldBy(ns, s.Host.NS.User))
 		}
 	}
+	writeCgroups(w, s)
+	if len(s.CgroupEvents) > 0 {
+		fmt.Fprintln(w, "\nCGROUP EVENTS")
+		for _, e := range s.CgroupEvents {
+			fmt.Fprintf(w, "  %s %s %s ×%d (%s)\n", e.Time.Format("15:04:05"), e.Cgroup, e.Event, e.Count, e.Source)
+		}
+	}
 	if len(s.Errors) > 0 {
-		fmt.Fprintf(w, "\n%d things could not be read (partial data):\n", len(s.Errors))
+		things := "things"
+		if len(s.Errors) == 1 {
+			things = "thing"
+		}
+		fmt.Fprintf(w, "\n%d %s could not be read (partial data):\n", len(s.Errors), things)
 		for i, e := range s.Errors {
 			if i == 20 {
 				fmt.Fprintf(w, "  … and %d more (see --json)\n", len(s.Errors)-i)
