@@ -122,6 +122,21 @@ type CgroupEventCounts struct {
 }
 
 func u64(v uint64) *uint64 { return &v }
+
+// field names a key of a flat-keyed file and where its value goes.
+type field struct {
+	key string
+	dst **uint64
+}
+
+// pick copies the values of the keys present in m.
+func pick(m map[string]uint64, fields ...field) {
+	for _, f := range fields {
+		if v, ok := m[f.key]; ok {
+			*f.dst = u64(v)
+		}
+	}
+}
 func lim(v Limit) *Limit   { return &v }
 
 // cgReader reads cgroup directories with one buffer.
@@ -305,12 +320,8 @@ func (r *cgReader) readV2(dfd int, dir string, n *Cgroup) {
 	// cpu.stat's usage lines exist with or without the cpu controller.
 	parseInto(r, dfd, dir, "cpu.stat", parseFlatKeyed, func(m map[string]uint64) {
 		c := n.cpu()
-		for key, dst := range map[string]**uint64{"usage_usec": &c.UsageUsec, "user_usec": &c.UserUsec,
-			"system_usec": &c.SystemUsec, "nr_periods": &c.NrPeriods, "nr_throttled": &c.NrThrottled, "throttled_usec": &c.ThrottledUsec} {
-			if v, ok := m[key]; ok {
-				*dst = u64(v)
-			}
-		}
+		pick(m, field{"usage_usec", &c.UsageUsec}, field{"user_usec", &c.UserUsec}, field{"system_usec", &c.SystemUsec},
+			field{"nr_periods", &c.NrPeriods}, field{"nr_throttled", &c.NrThrottled}, field{"throttled_usec", &c.ThrottledUsec})
 	})
 	for _, p := range []struct {
 		file string
@@ -395,12 +406,8 @@ func (r *cgReader) readV2Memory(dfd int, dir string, n *Cgroup) {
 	})
 	parseInto(r, dfd, dir, "memory.events", parseFlatKeyed, func(ev map[string]uint64) {
 		e := n.events()
-		for key, dst := range map[string]**uint64{"low": &e.Low, "high": &e.High, "max": &e.Max, "oom": &e.OOM,
-			"oom_kill": &e.OOMKill, "oom_group_kill": &e.OOMGroupKill} {
-			if v, ok := ev[key]; ok {
-				*dst = u64(v)
-			}
-		}
+		pick(ev, field{"low", &e.Low}, field{"high", &e.High}, field{"max", &e.Max}, field{"oom", &e.OOM},
+			field{"oom_kill", &e.OOMKill}, field{"oom_group_kill", &e.OOMGroupKill})
 	})
 }
 
@@ -509,12 +516,7 @@ func (r *cgReader) readV1Memory(dfd int, dir string, n *Cgroup) {
 	parseInto(r, dfd, dir, "memory.stat", parseFlatKeyed, func(st map[string]uint64) {
 		// The total_ keys count the whole subtree, as usage_in_bytes does.
 		m := n.memory()
-		for key, dst := range map[string]**uint64{"total_rss": &m.Anon, "total_cache": &m.File,
-			"total_shmem": &m.Shmem, "total_swap": &m.Swap} {
-			if v, ok := st[key]; ok {
-				*dst = u64(v)
-			}
-		}
+		pick(st, field{"total_rss", &m.Anon}, field{"total_cache", &m.File}, field{"total_shmem", &m.Shmem}, field{"total_swap", &m.Swap})
 		if inactive, ok := st["total_inactive_file"]; ok && m.Current != nil {
 			m.WorkingSet = u64(*m.Current - min(*m.Current, inactive))
 		}
