@@ -137,7 +137,7 @@ func pick(m map[string]uint64, fields ...field) {
 		}
 	}
 }
-func lim(v Limit) *Limit   { return &v }
+func lim(v Limit) *Limit { return &v }
 
 // cgReader reads cgroup directories with one buffer.
 type cgReader struct {
