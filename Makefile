@@ -5,9 +5,9 @@ GO       ?= go
 BIN      := bin/isotop
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
-# Debian packages the tests call: lsns and unshare (util-linux), ip (iproute2); qemu, cpio and
+# Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu, cpio and
 # busybox-static for the pure cgroup v2 kernel of ../shared/v2host/run.
-DEB_PKGS := util-linux iproute2 qemu-system-x86 cpio busybox-static
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 cpio busybox-static
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 

@@ -99,6 +99,10 @@ func (fs FS) Snapshot() (*Snapshot, error) {
 		s.Processes[i] = r.Process
 	}
 	s.Namespaces = fs.namespaces(recs, host, &errs)
+	s.NetNamespaces = fs.netNamespaces(s.Namespaces, &errs)
+	if s.NetNamespaces == nil {
+		s.NetNamespaces = []NetNamespace{}
+	}
 	s.Host.CPUs = fs.onlineCPUs(&errs)
 	s.Host.CgroupMounts, s.Host.CgroupMode, s.Cgroups = fs.cgroupTree(s.Processes, s.Host.CPUs, &errs)
 	s.CgroupEvents = []CgroupEvent{}

@@ -152,11 +152,35 @@ func counters(e *CgroupEventCounts) map[string]uint64 {
 	return m
 }
 
-// addRates sets each cgroup's CPU rate from its usage in prev and cur.
+// addRates sets each cgroup's CPU rate from its usage in prev and cur, and each link's byte rates.
 func addRates(prev, cur *Snapshot) {
 	wall := cur.Taken.Sub(prev.Taken).Microseconds()
 	if wall <= 0 {
 		return
+	}
+	type linkKey struct {
+		ns  uint64
+		idx int
+		nm  string
+	}
+	seen := map[linkKey][2]uint64{}
+	for _, ns := range prev.NetNamespaces {
+		for _, l := range ns.Links {
+			seen[linkKey{ns.Inode, l.Index, l.Name}] = [2]uint64{l.RxBytes, l.TxBytes}
+		}
+	}
+	for i := range cur.NetNamespaces {
+		ns := &cur.NetNamespaces[i]
+		for j := range ns.Links {
+			l := &ns.Links[j]
+			old, ok := seen[linkKey{ns.Inode, l.Index, l.Name}]
+			if !ok || l.RxBytes < old[0] || l.TxBytes < old[1] {
+				continue
+			}
+			rx := float64(l.RxBytes-old[0]) / (float64(wall) / 1e6)
+			tx := float64(l.TxBytes-old[1]) / (float64(wall) / 1e6)
+			l.RxBps, l.TxBps = &rx, &tx
+		}
 	}
 	before := make(map[string]uint64, len(prev.Cgroups))
 	for _, cg := range prev.Cgroups {

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -86,3 +87,5 @@ type pathError struct {
 
 func (e *pathError) Error() string { return e.path + ": " + e.err.Error() }
 func (e *pathError) Unwrap() error { return e.err }
+
+func itoa(n int) string { return strconv.Itoa(n) }

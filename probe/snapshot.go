@@ -14,6 +14,8 @@ type Snapshot struct {
 	Host       Host        `json:"host"`
 	Processes  []Process   `json:"processes"`
 	Namespaces []Namespace `json:"namespaces"`
+	// NetNamespaces are the network namespaces with their links, veth peers and bridges.
+	NetNamespaces []NetNamespace `json:"net_namespaces"`
 	// Cgroups is the cgroup tree, parents before children, sorted by path.
 	Cgroups []Cgroup `json:"cgroups"`
 	// CgroupEvents are changes of the cgroups' event counters (an OOM kill, a limit hit) seen

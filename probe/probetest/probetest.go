@@ -81,3 +81,10 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+// RunInNetns runs a command inside the network namespace at nsPath (nsenter from util-linux: the
+// test process itself never changes namespace).
+func RunInNetns(t testing.TB, nsPath, name string, args ...string) string {
+	t.Helper()
+	return Run(t, "nsenter", append([]string{"--net=" + nsPath, "--", name}, args...)...)
+}
