@@ -27,7 +27,7 @@ test: deps lint
 # Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes, and the cgroup
 # reading against containerd/cgroups/v3 (root).
 bench: deps
-	$(GO) test -run '^$$' -bench SnapshotVsLsns -benchtime 20x ./cmd/isotop
+	$(GO) test -run '^$$' -bench SnapshotVsLsns -benchtime 40x ./cmd/isotop
 	$(GO) test -run '^$$' -bench CgroupRead -benchtime 50x ./probe
 
 lint:

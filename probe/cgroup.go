@@ -150,7 +150,7 @@ type cgReader struct {
 // file reads one control file of the cgroup directory open as dfd. A file that does not exist is
 // not an error (controllers and kernel versions differ); any other failure is recorded.
 func (r *cgReader) file(dfd int, dir, name string) []byte {
-	data, err := readFileAt(dfd, name, &r.buf)
+	data, err := readSingleAt(dfd, name, &r.buf)
 	if err != nil {
 		if !gone(err) && err != unix.ENODEV { // ENODEV: the cgroup was removed after it was opened
 			r.errs.add(dir+"/"+name, err)
@@ -534,8 +534,8 @@ func (r *cgReader) readV1Memory(dfd int, dir string, n *Cgroup) {
 
 // cgroupTree reads the cgroups, joins the processes to them (from the membership lines already
 // read, so cgroup.procs is not read again) and computes the effective limits.
-func (fs FS) cgroupTree(procs []Process, hostCPUs int, errs *errorList) ([]CgroupMount, string, []Cgroup) {
-	mounts, mode, nodes := fs.cgroups(errs)
+func (fs FS) cgroupTree(walk cgroupWalk, procs []Process, hostCPUs int) ([]CgroupMount, string, []Cgroup) {
+	mounts, mode, nodes := walk.mounts, walk.mode, walk.nodes
 	if mounts == nil {
 		mounts = []CgroupMount{}
 	}
@@ -562,6 +562,14 @@ func (fs FS) cgroupTree(procs []Process, hostCPUs int, errs *errorList) ([]Cgrou
 	}
 	slices.SortFunc(out, func(a, b Cgroup) int { return strings.Compare(a.Path, b.Path) })
 	return mounts, mode, out
+}
+
+// cgroupWalk is the result of fs.cgroups, taken on its own goroutine while the processes are read.
+type cgroupWalk struct {
+	mounts []CgroupMount
+	mode   string
+	nodes  map[string]*Cgroup
+	errs   errorList
 }
 
 // onlineCPUs counts /sys/devices/system/cpu/online; 0 when it cannot be read (a fixture without it).

@@ -69,6 +69,14 @@ func (fs FS) Snapshot() (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The cgroup walk needs nothing from the processes: it runs beside their reading, so that it
+	// does not add to the wall time of a snapshot on a busy host.
+	walked := make(chan *cgroupWalk, 1)
+	go func() {
+		w := &cgroupWalk{}
+		w.mounts, w.mode, w.nodes = fs.cgroups(&w.errs)
+		walked <- w
+	}()
 	recs := fs.readProcesses(pids, s.Host.BootTime, &errs)
 	fs.forChildren(recs, &errs)
 
@@ -104,7 +112,9 @@ func (fs FS) Snapshot() (*Snapshot, error) {
 		s.NetNamespaces = []NetNamespace{}
 	}
 	s.Host.CPUs = fs.onlineCPUs(&errs)
-	s.Host.CgroupMounts, s.Host.CgroupMode, s.Cgroups = fs.cgroupTree(s.Processes, s.Host.CPUs, &errs)
+	walk := <-walked
+	errs = append(errs, walk.errs...)
+	s.Host.CgroupMounts, s.Host.CgroupMode, s.Cgroups = fs.cgroupTree(*walk, s.Processes, s.Host.CPUs)
 	s.CgroupEvents = []CgroupEvent{}
 
 	slices.SortFunc(errs, func(a, b Error) int { return strings.Compare(a.Path, b.Path) })
@@ -226,7 +236,7 @@ func (r *procReader) read(pid int, rec *procRecord) bool {
 	}
 	defer unix.Close(dfd)
 
-	data, err := readFileAt(dfd, "stat", &r.buf)
+	data, err := readSingleAt(dfd, "stat", &r.buf)
 	if err != nil {
 		r.errs.add(dir+"/stat", err)
 		return false
@@ -245,7 +255,7 @@ func (r *procReader) read(pid int, rec *procRecord) bool {
 		p.Started = r.boot.Add(time.Duration(st.StartTicks) * (time.Second / clockTicks))
 	}
 
-	if data, err = readFileAt(dfd, "status", &r.buf); err == nil {
+	if data, err = readSingleAt(dfd, "status", &r.buf); err == nil {
 		var status procStatus
 		if status, err = parseProcStatus(data); err == nil {
 			p.UID, p.GID, p.NSPids = status.UID, status.GID, status.NSpid
@@ -254,12 +264,12 @@ func (r *procReader) read(pid int, rec *procRecord) bool {
 	if err != nil {
 		r.errs.add(dir+"/status", err)
 	}
-	if data, err = readFileAt(dfd, "cmdline", &r.buf); err == nil {
+	if data, err = readSingleAt(dfd, "cmdline", &r.buf); err == nil {
 		p.Cmdline = parseCmdline(data)
 	} else {
 		r.errs.add(dir+"/cmdline", err)
 	}
-	if data, err = readFileAt(dfd, "cgroup", &r.buf); err == nil {
+	if data, err = readSingleAt(dfd, "cgroup", &r.buf); err == nil {
 		var ok bool
 		if p.CgroupMembership, ok = r.cgroups[string(data)]; !ok {
 			if p.CgroupMembership, err = parseProcCgroup(data); err == nil {

@@ -25,12 +25,22 @@ func (fs FS) live() bool { return fs.Proc == "/proc" }
 
 // readFileAt reads a whole kernel file, name relative to the directory fd dirfd, into *buf (grown as
 // needed) and returns the bytes read. It neither stats the file (procfs reports sizes of 0 or 4096)
-// nor goes through os.File (which would try to register every file with the network poller).
-//
-// A read that returns less than was asked ends the file: procfs and sysfs text files (seq_file and
-// the /proc/PID/cmdline reader alike) fill the buffer as far as the content goes, so this saves one
-// read per file on the refresh path.
+// nor goes through os.File (which would try to register every file with the network poller). It
+// reads until the kernel returns 0: a seq_file of many records (mountinfo, uid_map, cgroup.procs)
+// hands them out one page at a time.
 func readFileAt(dirfd int, name string, buf *[]byte) ([]byte, error) {
+	return readAt(dirfd, name, buf, false)
+}
+
+// readSingleAt reads a file the kernel produces in one piece: a single_open seq_file (/proc/PID/stat,
+// status, cgroup), /proc/PID/cmdline, or a cgroup control file with one show callback (memory.stat,
+// cpu.max …). These fill the buffer as far as their content goes, so a short read ends them and
+// the refresh path saves one read per file.
+func readSingleAt(dirfd int, name string, buf *[]byte) ([]byte, error) {
+	return readAt(dirfd, name, buf, true)
+}
+
+func readAt(dirfd int, name string, buf *[]byte, single bool) ([]byte, error) {
 	fd, err := openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -55,7 +65,7 @@ func readFileAt(dirfd int, name string, buf *[]byte) ([]byte, error) {
 		}
 		want := len(*buf) - off
 		off += n
-		if n == 0 || n < want {
+		if n == 0 || (single && n < want) {
 			return (*buf)[:off], nil
 		}
 	}

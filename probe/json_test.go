@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestWriteJSONMatchesMarshal: the parallel encoder must give exactly what encoding/json gives.
@@ -53,4 +54,29 @@ func TestNSSetJSON(t *testing.T) {
 	if err := json.Unmarshal(a, &back); err != nil || back != s {
 		t.Fatalf("round trip: %+v %v", back, err)
 	}
+}
+
+// FuzzProcessJSON: the hand-written process encoder gives exactly what encoding/json gives, for any
+// strings a process can carry (its comm, argv and cgroup path are whatever the process made them).
+func FuzzProcessJSON(f *testing.F) {
+	f.Add("bash", "-c", "echo <&>\u2028\x00\xff", "/a:b", int64(42), uint64(4026531833), true)
+	f.Add("", "", "", "", int64(-1), uint64(0), false)
+	f.Fuzz(func(t *testing.T, comm, arg0, arg1, path string, pid int64, ino uint64, nils bool) {
+		p := Process{PID: int(pid), PPID: int(pid / 2), Comm: comm, State: "S", UID: int(pid % 70000),
+			StartTicks: ino, Started: time.Unix(int64(ino%4e9), int64(ino%1e9)).UTC(), CPUUsec: ino * 3,
+			Cgroup: path, Namespaces: NSSet{Net: ino, PIDForChildren: ino / 3}}
+		if !nils {
+			p.Cmdline = []string{arg0, arg1}
+			p.NSPids = []int{int(pid), 1}
+			p.CgroupMembership = []CgroupMembership{{Hierarchy: 3, Controllers: []string{arg0, "memory"}, Path: path}, {Path: "/", Controllers: []string{}}}
+			p.Isolated = []NSKind{NSNet, NSKind(arg1)}
+		}
+		want, err := json.Marshal(&p)
+		if err != nil {
+			t.Skip(err)
+		}
+		if got := appendProcessJSON(nil, &p); !bytes.Equal(got, want) {
+			t.Fatalf("hand-written:\n%s\nencoding/json:\n%s", got, want)
+		}
+	})
 }

@@ -320,3 +320,23 @@ func TestZombie(t *testing.T) {
 		}
 	}
 }
+
+// TestManyBindMounts: 60 network namespaces held only by bind mounts make a mountinfo of many
+// pages, which the kernel hands out a page per read; every one of them must be found.
+func TestManyBindMounts(t *testing.T) {
+	probetest.RequireRoot(t)
+	var names []string
+	for range 60 {
+		names = append(names, probetest.NetnsAdd(t))
+	}
+	s, err := probe.DefaultFS().Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		ns := findNS(t, s, probe.NSNet, inode(t, "/run/netns/"+n))
+		if !slices.Contains(ns.Mounts, "/run/netns/"+n) {
+			t.Errorf("%s: mounts %v", n, ns.Mounts)
+		}
+	}
+}

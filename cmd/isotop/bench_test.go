@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,16 +56,28 @@ func BenchmarkSnapshotVsLsns(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	var isotop, peer time.Duration
-	n := 0
+	// The two run in alternation, and the figures are medians (of each one's times, and of the
+	// ratio within each pair), so that a slow moment of a shared machine does not decide.
+	var isotop, peer, ratio []float64
 	for b.Loop() {
-		isotop += runOnce(bin, "snapshot", "--json")
-		peer += runOnce(lsns, "--json")
-		n++
+		i := runOnce(bin, "snapshot", "--json")
+		l := runOnce(lsns, "--json")
+		isotop = append(isotop, float64(i.Microseconds())/1000)
+		peer = append(peer, float64(l.Microseconds())/1000)
+		ratio = append(ratio, float64(i)/float64(l))
 	}
-	b.ReportMetric(float64(isotop.Milliseconds())/float64(n), "isotop-ms/op")
-	b.ReportMetric(float64(peer.Milliseconds())/float64(n), "lsns-ms/op")
-	b.ReportMetric(float64(isotop)/float64(peer), "isotop/lsns")
+	b.ReportMetric(median(isotop), "isotop-ms/op")
+	b.ReportMetric(median(peer), "lsns-ms/op")
+	b.ReportMetric(median(ratio), "isotop/lsns")
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
 }
 
 func countProcs(b *testing.B) int {
