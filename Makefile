@@ -6,8 +6,9 @@ BIN      := bin/isotop
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 # Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu, cpio and
-# busybox-static for the pure cgroup v2 kernel of ../shared/v2host/run.
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 cpio busybox-static
+# busybox-static for the pure cgroup v2 kernel of ../shared/v2host/run; podman and runc for the
+# container tests (busybox-static makes their image).
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 cpio busybox-static podman runc
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 

@@ -116,6 +116,7 @@ func (fs FS) Snapshot() (*Snapshot, error) {
 	errs = append(errs, walk.errs...)
 	s.Host.CgroupMounts, s.Host.CgroupMode, s.Cgroups = fs.cgroupTree(*walk, s.Processes, s.Host.CPUs)
 	s.CgroupEvents = []CgroupEvent{}
+	s.Containers = fs.containers(s, &errs)
 
 	slices.SortFunc(errs, func(a, b Error) int { return strings.Compare(a.Path, b.Path) })
 	s.Errors = errs

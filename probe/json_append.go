@@ -69,6 +69,8 @@ func appendProcessJSON(b []byte, p *Process) []byte {
 	}
 	b = append(b, `,"cgroup":`...)
 	b = appendJSONString(b, p.Cgroup)
+	b = append(b, `,"container":`...)
+	b = appendJSONString(b, p.Container)
 	b = append(b, `,"namespaces":{`...)
 	first := true
 	for _, k := range nsLinks { // alphabetical, as the struct's fields

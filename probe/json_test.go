@@ -64,7 +64,7 @@ func FuzzProcessJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, comm, arg0, arg1, path string, pid int64, ino uint64, nils bool) {
 		p := Process{PID: int(pid), PPID: int(pid / 2), Comm: comm, State: "S", UID: int(pid % 70000),
 			StartTicks: ino, Started: time.Unix(int64(ino%4e9), int64(ino%1e9)).UTC(), CPUUsec: ino * 3,
-			Cgroup: path, Namespaces: NSSet{Net: ino, PIDForChildren: ino / 3}}
+			Cgroup: path, Container: "podman:" + arg1, Namespaces: NSSet{Net: ino, PIDForChildren: ino / 3}}
 		if !nils {
 			p.Cmdline = []string{arg0, arg1}
 			p.NSPids = []int{int(pid), 1}

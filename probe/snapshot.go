@@ -14,6 +14,8 @@ type Snapshot struct {
 	Host       Host        `json:"host"`
 	Processes  []Process   `json:"processes"`
 	Namespaces []Namespace `json:"namespaces"`
+	// Containers are the containers, pods' containers and isolated process trees.
+	Containers []Container `json:"containers"`
 	// NetNamespaces are the network namespaces with their links, veth peers and bridges.
 	NetNamespaces []NetNamespace `json:"net_namespaces"`
 	// Cgroups is the cgroup tree, parents before children, sorted by path.
@@ -67,6 +69,8 @@ type Process struct {
 	// Cgroup is the one path that stands for the process: its v2 path on a v2 host; on v1 and
 	// hybrid hosts its path in the memory hierarchy (else cpu, else pids).
 	Cgroup string `json:"cgroup"`
+	// Container is the container the process runs in, "runtime:id", or "".
+	Container string `json:"container"`
 	// Namespaces maps each kind to the namespace inode; pid_for_children and time_for_children
 	// appear only when they differ from pid and time (after unshare(2) without a fork).
 	Namespaces NSSet `json:"namespaces"`

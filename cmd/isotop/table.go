@@ -49,6 +49,7 @@ func writeTable(w io.Writer, s *probe.Snapshot) {
 			fmt.Fprintf(w, "%10d %6d %7s %-8s %s\n", ns.Inode, ns.Processes, pid, truncate(owner, 8), heldBy(ns, s.Host.NS.User))
 		}
 	}
+	writeContainers(w, s)
 	writeNetwork(w, s)
 	writeCgroups(w, s)
 	if len(s.CgroupEvents) > 0 {

@@ -1,0 +1,394 @@
+package probe
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Container is a container, a pod's container, or an isolated process tree no runtime made.
+type Container struct {
+	// Runtime: docker, podman, containerd, cri-o, cri (a Kubernetes container whose runtime the
+	// files did not tell), lxc, nspawn, isotop (its sandboxes), or isolated (a tree of processes in
+	// namespaces of their own, made by unshare, a sandbox, a test).
+	Runtime string `json:"runtime"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Image   string `json:"image,omitempty"`
+	Pod     *Pod   `json:"pod,omitempty"`
+	// PID is the container's init: pid 1 inside it, as the host numbers it.
+	PID        int    `json:"pid"`
+	PIDs       []int  `json:"pids"`
+	Cgroup     string `json:"cgroup"`
+	Namespaces NSSet  `json:"namespaces"`
+	// SharedWith lists, per kind, who else is in the same namespace: "host", or other containers
+	// as "runtime:id" (the containers of a pod share net, ipc and uts).
+	SharedWith map[NSKind][]string `json:"shared_with"`
+	NetNS      uint64              `json:"netns"`
+	Interfaces []ContainerIface    `json:"interfaces"`
+}
+
+// ContainerIface is a network interface of a container, with the other end of a veth.
+type ContainerIface struct {
+	Name  string    `json:"name"`
+	Kind  string    `json:"kind"`
+	Addrs []string  `json:"addrs"`
+	Peer  *LinkPeer `json:"peer,omitempty"`
+}
+
+// Key is how processes refer to the container: "runtime:id".
+func (c *Container) Key() string { return c.Runtime + ":" + c.ID }
+
+// containers groups the processes into containers (from their cgroup paths, then from their
+// namespaces for trees no runtime made) and names them from the runtimes' own files. It sets each
+// process's Container and names container network namespaces after their containers.
+func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
+	byKey := map[string]*Container{}
+	var order []string
+	procIdx := make(map[int]int, len(s.Processes))
+	for i := range s.Processes {
+		procIdx[s.Processes[i].PID] = i
+	}
+	add := func(key string, c Container, p *Process) {
+		ct, ok := byKey[key]
+		if !ok {
+			ct = &c
+			byKey[key] = ct
+			order = append(order, key)
+		}
+		ct.PIDs = append(ct.PIDs, p.PID)
+		p.Container = key
+	}
+	for i := range s.Processes {
+		p := &s.Processes[i]
+		cc, ok := containerFromCgroup(p.Cgroup)
+		if !ok || cc.Monitor || cc.ID == "" {
+			continue
+		}
+		add(cc.Runtime+":"+cc.ID, Container{Runtime: cc.Runtime, ID: cc.ID, Pod: cc.Pod, Cgroup: cc.Cgroup}, p)
+	}
+	// Isolated trees: a process in namespaces of its own (not a kernel thread, in no container),
+	// under its topmost ancestor that is too.
+	candidate := make([]bool, len(s.Processes))
+	for i := range s.Processes {
+		p := &s.Processes[i]
+		candidate[i] = len(p.Isolated) > 0 && p.Container == "" && p.PID != 2 && p.PPID != 2
+	}
+	for i := range s.Processes {
+		p := &s.Processes[i]
+		if !candidate[i] {
+			continue
+		}
+		top := p
+		for seen := 0; seen < len(s.Processes); seen++ { // bounded: a ppid loop cannot hang it
+			j, ok := procIdx[top.PPID]
+			if !ok || !candidate[j] || j == procIdx[top.PID] {
+				break
+			}
+			top = &s.Processes[j]
+		}
+		id := strconv.Itoa(top.PID)
+		add("isolated:"+id, Container{Runtime: "isolated", ID: id, Name: command(top), Cgroup: top.Cgroup}, p)
+	}
+	if len(order) == 0 {
+		return []Container{}
+	}
+
+	meta := newRuntimeMeta(fs, errs)
+	netByIno := map[uint64]*NetNamespace{}
+	for i := range s.NetNamespaces {
+		netByIno[s.NetNamespaces[i].Inode] = &s.NetNamespaces[i]
+	}
+	out := make([]Container, 0, len(order))
+	for _, key := range order {
+		c := byKey[key]
+		slices.Sort(c.PIDs)
+		c.PID = initPID(c, s.Processes, procIdx)
+		if j, ok := procIdx[c.PID]; ok {
+			c.Namespaces = s.Processes[j].Namespaces
+			meta.describe(c, &s.Processes[j])
+		}
+		if c.Name == "" {
+			c.Name = shortID(c.ID)
+		}
+		c.NetNS = c.Namespaces.Net
+		c.Interfaces = []ContainerIface{}
+		if n := netByIno[c.NetNS]; n != nil && c.NetNS != s.Host.NS.Net {
+			for _, l := range n.Links {
+				if l.Kind == "loopback" {
+					continue
+				}
+				c.Interfaces = append(c.Interfaces, ContainerIface{Name: l.Name, Kind: l.Kind, Addrs: l.Addrs, Peer: l.Peer})
+			}
+		}
+		out = append(out, *c)
+	}
+	sharedWith(out, s.Host.NS)
+	nameNetNamespaces(out, netByIno, s.Host.NS.Net)
+	return out
+}
+
+// initPID picks the container's init: the process that is pid 1 in its own pid namespace, else
+// the one whose parent is outside the container (the earliest started).
+func initPID(c *Container, procs []Process, idx map[int]int) int {
+	best := 0
+	for _, pid := range c.PIDs {
+		p := &procs[idx[pid]]
+		if n := len(p.NSPids); n > 1 && p.NSPids[n-1] == 1 {
+			return pid
+		}
+		if pi, ok := idx[p.PPID]; ok && procs[pi].Container == c.Key() {
+			continue
+		}
+		if best == 0 || p.StartTicks < procs[idx[best]].StartTicks {
+			best = pid
+		}
+	}
+	if best == 0 && len(c.PIDs) > 0 {
+		best = c.PIDs[0]
+	}
+	return best
+}
+
+// sharedWith fills, for each container and kind, "host" or the other containers in the same
+// namespace.
+func sharedWith(cs []Container, host NSSet) {
+	for i := range cs {
+		c := &cs[i]
+		c.SharedWith = map[NSKind][]string{}
+		for _, k := range Kinds {
+			ino := c.Namespaces.Get(k)
+			if ino == 0 {
+				continue
+			}
+			if ino == host.Get(k) {
+				c.SharedWith[k] = append(c.SharedWith[k], "host")
+				continue
+			}
+			for j := range cs {
+				if j != i && cs[j].Namespaces.Get(k) == ino {
+					c.SharedWith[k] = append(c.SharedWith[k], cs[j].Key())
+				}
+			}
+		}
+	}
+}
+
+// nameNetNamespaces puts the containers' names first among their network namespaces' names.
+func nameNetNamespaces(cs []Container, nets map[uint64]*NetNamespace, host uint64) {
+	for i := range cs {
+		n := nets[cs[i].NetNS]
+		if n == nil || cs[i].NetNS == host {
+			continue
+		}
+		name := cs[i].Runtime + ":" + cs[i].Name
+		if !slices.Contains(n.Names, name) {
+			n.Names = append([]string{name}, n.Names...)
+		}
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 12 && reHex64.MatchString(id) {
+		return id[:12]
+	}
+	return id
+}
+
+// runtimeMeta reads the runtimes' state on disk, each file at most once per snapshot. Missing
+// files are not errors: a container without them is named by its short id.
+type runtimeMeta struct {
+	fs     FS
+	errs   *errorList
+	podman map[string]podmanEntry // by id, from every containers.json read so far
+	read   map[string]bool
+}
+
+type podmanEntry struct {
+	name, image string
+}
+
+func newRuntimeMeta(fs FS, errs *errorList) *runtimeMeta {
+	return &runtimeMeta{fs: fs, errs: errs, podman: map[string]podmanEntry{}, read: map[string]bool{}}
+}
+
+// readJSON reads a runtime's JSON file into v; false when absent or unreadable (recorded unless
+// absent).
+func (m *runtimeMeta) readJSON(path string, v any) bool {
+	data, err := readFile(m.fs.hostPath(path))
+	if err != nil {
+		if !gone(err) {
+			m.errs.add(m.fs.hostPath(path), err)
+		}
+		return false
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		m.errs.add(m.fs.hostPath(path), parseErr("json", err.Error()))
+		return false
+	}
+	return true
+}
+
+func (m *runtimeMeta) describe(c *Container, init *Process) {
+	switch c.Runtime {
+	case "docker":
+		m.docker(c)
+	case "podman":
+		m.podmanNames(c, init.UID)
+	case "containerd", "cri":
+		if !m.ociBundle(c, "/run/containerd/io.containerd.runtime.v2.task") && c.Runtime == "cri" {
+			if !m.ociBundle(c, "/run/containers/storage") {
+				m.docker(c)
+			}
+		}
+	case "cri-o":
+		m.ociBundle(c, "/run/containers/storage")
+	case "lxc":
+		c.Name = c.ID
+		m.lxc(c)
+	case "nspawn":
+		c.Name = c.ID
+	}
+}
+
+func (m *runtimeMeta) docker(c *Container) bool {
+	var cfg struct {
+		Name   string
+		Config struct{ Image string }
+	}
+	if !m.readJSON("/var/lib/docker/containers/"+c.ID+"/config.v2.json", &cfg) {
+		return false
+	}
+	if c.Runtime == "cri" {
+		c.Runtime = "docker"
+	}
+	c.Name, c.Image = strings.TrimPrefix(cfg.Name, "/"), cfg.Config.Image
+	return true
+}
+
+// podmanNames looks the container up in Podman's containers.json: root's storage, then the storage
+// of the user the container's init runs as (rootless Podman keeps it in the user's home).
+func (m *runtimeMeta) podmanNames(c *Container, uid int) {
+	roots := []string{"/var/lib/containers/storage"}
+	if home := m.home(uid); home != "" && uid != 0 {
+		roots = append(roots, home+"/.local/share/containers/storage")
+	}
+	for _, root := range roots {
+		files, _ := filepath.Glob(m.fs.hostPath(root + "/*-containers/containers.json"))
+		for _, f := range files {
+			if m.read[f] {
+				continue
+			}
+			m.read[f] = true
+			var entries []struct {
+				ID       string   `json:"id"`
+				Names    []string `json:"names"`
+				Metadata string   `json:"metadata"`
+			}
+			rel, _ := filepath.Rel(filepath.Dir(m.fs.Proc), f)
+			if !m.readJSON("/"+rel, &entries) {
+				continue
+			}
+			for _, e := range entries {
+				var md struct {
+					ImageName string `json:"image-name"`
+				}
+				_ = json.Unmarshal([]byte(e.Metadata), &md)
+				pe := podmanEntry{image: md.ImageName}
+				if len(e.Names) > 0 {
+					pe.name = e.Names[0]
+				}
+				m.podman[e.ID] = pe
+			}
+		}
+		if e, ok := m.podman[c.ID]; ok {
+			c.Name, c.Image = e.name, e.image
+			return
+		}
+	}
+}
+
+// home finds a user's home directory in the host's /etc/passwd.
+func (m *runtimeMeta) home(uid int) string {
+	data, err := readFile(m.fs.hostPath("/etc/passwd"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 6 && f[2] == strconv.Itoa(uid) {
+			return f[5]
+		}
+	}
+	return ""
+}
+
+// ociBundle reads the OCI runtime spec a runtime keeps for a running container (containerd's
+// task bundle, CRI-O's userdata), whose annotations carry the Kubernetes and nerdctl names.
+func (m *runtimeMeta) ociBundle(c *Container, root string) bool {
+	var paths []string
+	switch root {
+	case "/run/containerd/io.containerd.runtime.v2.task":
+		ns := "*"
+		if c.Runtime == "containerd" && c.Pod == nil {
+			if cc, ok := containerFromCgroup(c.Cgroup); ok && cc.Namespace != "" {
+				ns = cc.Namespace
+			}
+		}
+		paths, _ = filepath.Glob(m.fs.hostPath(root + "/" + ns + "/" + c.ID + "/config.json"))
+	default:
+		paths = []string{m.fs.hostPath(root + "/overlay-containers/" + c.ID + "/userdata/config.json")}
+	}
+	for _, p := range paths {
+		var spec struct {
+			Annotations map[string]string `json:"annotations"`
+		}
+		rel, _ := filepath.Rel(filepath.Dir(m.fs.Proc), p)
+		if !m.readJSON("/"+rel, &spec) {
+			continue
+		}
+		a := spec.Annotations
+		first := func(keys ...string) string {
+			for _, k := range keys {
+				if v := a[k]; v != "" {
+					return v
+				}
+			}
+			return ""
+		}
+		if c.Runtime == "cri" {
+			c.Runtime = "containerd"
+			if root != "/run/containerd/io.containerd.runtime.v2.task" {
+				c.Runtime = "cri-o"
+			}
+		}
+		c.Name = first("io.kubernetes.cri.container-name", "io.kubernetes.container.name", "nerdctl/name")
+		c.Image = first("io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName", "io.kubernetes.cri-o.Image")
+		if c.Pod != nil {
+			c.Pod.Name = first("io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name")
+			c.Pod.Namespace = first("io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace")
+			c.Pod.Container = c.Name
+		}
+		if c.Name == "" && a["io.kubernetes.cri.container-type"] == "sandbox" {
+			c.Name = "pause"
+		}
+		return true
+	}
+	return false
+}
+
+// lxc reads the image (rootfs) of an LXC container from its config.
+func (m *runtimeMeta) lxc(c *Container) {
+	data, err := readFile(m.fs.hostPath("/var/lib/lxc/" + c.ID + "/config"))
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && strings.TrimSpace(k) == "lxc.rootfs.path" {
+			c.Image = strings.TrimSpace(v)
+		}
+	}
+}
