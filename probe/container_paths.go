@@ -40,6 +40,11 @@ var (
 	reLXCPayload = regexp.MustCompile(`^lxc\.(payload|monitor)\.(.+)$`)
 )
 
+// containerdNamespaces are the containerd namespaces whose cgroupfs layout /NAMESPACE/ID is taken
+// for a container. Any name would be too loose: other software also names cgroups by a 64-digit
+// id (this project's own build machines run their sessions in /process_api/<64 hex>).
+var containerdNamespaces = map[string]bool{"default": true, "moby": true, "k8s.io": true, "buildkit": true}
+
 // containerFromCgroup recognises the container runtimes' cgroup layouts, with the systemd and the
 // cgroupfs drivers alike, from a process's cgroup path. The deepest container segment wins (a
 // container inside a pod inside a slice), ok is false for a path no runtime made.
@@ -102,7 +107,7 @@ func containerFromCgroup(path string) (c cgroupContainer, ok bool) {
 				c.Runtime = "cri"
 			case prev == "docker":
 				c.Runtime = "docker"
-			case i == 1:
+			case i == 1 && containerdNamespaces[prev]:
 				c.Runtime, c.Namespace = "containerd", prev
 			default:
 				continue

@@ -51,6 +51,8 @@ func TestContainerFromCgroup(t *testing.T) {
 		{path: "/system.slice/sshd.service", none: true},
 		{path: "/docker", none: true},
 		{path: "/a/b/" + idA, none: true}, // a bare id three levels down names no runtime
+		{path: "/moby/" + idB, runtime: "containerd", id: idB, ns: "moby"},
+		{path: "/process_api/" + idA, none: true}, // not a containerd namespace: a build machine's session
 	}
 	for _, tt := range tests {
 		c, ok := containerFromCgroup(tt.path)
