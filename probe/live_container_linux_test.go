@@ -90,8 +90,9 @@ func TestLivePodman(t *testing.T) {
 func TestLiveIsolatedTrees(t *testing.T) {
 	probetest.RequireRoot(t)
 	un := probetest.Start(t, exec.Command("unshare", "--fork", "--pid", "--mount-proc", "--uts", "--kill-child", "sh", "-c", "sleep 300 & sleep 300"))
+	// Its own pid namespace too, so that killing its init (the shell) ends the whole tree.
 	user := exec.Command("sh", "-c", "sleep 300 & sleep 300")
-	user.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWUTS,
+	user.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWUTS | syscall.CLONE_NEWPID,
 		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 200000, Size: 65536}},
 		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 200000, Size: 65536}},
 		Credential:  &syscall.Credential{Uid: 0, Gid: 0}}
@@ -117,7 +118,7 @@ func TestLiveIsolatedTrees(t *testing.T) {
 		t.Errorf("unshare tree shares %v", cu.SharedWith)
 	}
 	if cv.PID != user.Process.Pid || cv.Namespaces.User == s.Host.NS.User || cv.SharedWith[probe.NSUser] != nil ||
-		cv.SharedWith[probe.NSPID][0] != "host" {
+		cv.SharedWith[probe.NSNet][0] != "host" {
 		t.Errorf("user-namespace tree: pid %d namespaces %+v shared %v", cv.PID, cv.Namespaces, cv.SharedWith)
 	}
 	if p := findProc(t, s, user.Process.Pid); p.Container != cv.Key() || p.UID != 200000 {
