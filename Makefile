@@ -8,7 +8,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 # Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu, cpio and
 # busybox-static for the pure cgroup v2 kernel of ../shared/v2host/run; podman and runc for the
 # container tests (busybox-static makes their image).
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 cpio busybox-static podman runc
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 cpio busybox-static podman runc tmux
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 
@@ -17,9 +17,9 @@ FUZZTIME ?= 20000x
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/isotop
 
-# Until the TUI lands (issue 6), `run` prints the live host's namespaces.
+# The interactive views of this host (as root for everything; q quits).
 run: build
-	./$(BIN) snapshot
+	./$(BIN)
 
 test: deps lint
 	$(GO) test -count=1 ./...

@@ -14,6 +14,8 @@ var version = "dev"
 const usage = `isotop: how this Linux host is partitioned (namespaces, cgroups, containers, network)
 
 Usage:
+  isotop [--interval 1s] [--replay FILE] [--read-only]
+                                 the interactive views of the live host (or of a saved snapshot)
   isotop snapshot [--json] [--pretty] [--sample DURATION] [--proc DIR] [--sys DIR]
                                  read the host once and print it: its namespaces like lsns (with
                                  those held only by bind mounts) and its cgroup tree with the
@@ -21,7 +23,7 @@ Usage:
   isotop version                 print the version
   isotop help                    print this help
 
-The interactive views (the TUI), enter, limit and sandbox are not built yet.
+enter, limit and sandbox are not built yet.
 `
 
 func main() {
@@ -30,9 +32,8 @@ func main() {
 
 // run executes one command line and returns the process exit status: 0 done, 1 failed, 2 usage.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help" && args[0] != "--version") {
+		return runTUI(args, stderr)
 	}
 	switch args[0] {
 	case "snapshot":

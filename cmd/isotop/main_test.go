@@ -72,7 +72,7 @@ func TestSnapshotTableFromFixture(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"bogus"}, {"snapshot", "--nope"}, {"snapshot", "extra"}} {
+	for _, args := range [][]string{{"bogus"}, {"snapshot", "--nope"}, {"snapshot", "extra"}, {"--interval", "0s"}, {"--nope"}} {
 		code, _, stderr := runCLI(args...)
 		if code != 2 || stderr == "" {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, stderr)

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/ui"
+)
+
+// runTUI opens the interactive views on the live host, or on a saved snapshot with --replay.
+func runTUI(args []string, stderr io.Writer) int {
+	fl := flag.NewFlagSet("isotop", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	interval := fl.Duration("interval", time.Second, "time between refreshes of the live host")
+	replay := fl.String("replay", "", "show a saved `isotop snapshot --json` instead of the live host")
+	readOnly := fl.Bool("read-only", os.Getenv("ISOTOP_READONLY") == "1", "refuse every action (also ISOTOP_READONLY=1)")
+	procRoot := fl.String("proc", "/proc", "procfs mount point to read")
+	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE] [--read-only]\n\n"+
+			"Opens the interactive views (press ? inside for every key).\n\n")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if *interval <= 0 {
+		fmt.Fprintf(stderr, "isotop: --interval %s: must be positive\n", *interval)
+		return 2
+	}
+	opt := ui.Options{Interval: *interval, ReadOnly: *readOnly, Color: os.Getenv("NO_COLOR") == ""}
+	var src ui.Source
+	if *replay != "" {
+		snap, err := readSnapshot(*replay)
+		if err != nil {
+			fmt.Fprintf(stderr, "isotop: --replay %s: %v\n", *replay, err)
+			return 1
+		}
+		src = func() (*probe.Snapshot, error) { return snap, nil }
+		opt.Interval, opt.Replay = 0, *replay
+	} else {
+		col := probe.NewCollector(probe.NewFS(*procRoot, *sysRoot))
+		src = col.Snapshot
+	}
+	if _, err := tea.NewProgram(ui.New(src, opt)).Run(); err != nil {
+		fmt.Fprintf(stderr, "isotop: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// readSnapshot reads a snapshot saved by `isotop snapshot --json`.
+func readSnapshot(path string) (*probe.Snapshot, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s probe.Snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("not an isotop snapshot: %w", err)
+	}
+	if s.Schema == 0 || s.Schema > probe.Schema {
+		return nil, fmt.Errorf("snapshot schema %d; this isotop reads schema %d", s.Schema, probe.Schema)
+	}
+	return &s, nil
+}

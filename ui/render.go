@@ -1,0 +1,286 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/isotop/isotop/probe"
+)
+
+// fit cuts or pads s to exactly w display cells (ANSI styling kept).
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if lipgloss.Width(s) > w {
+		r := []rune(s)
+		for len(r) > 0 && lipgloss.Width(string(r)) > w-1 {
+			r = r[:len(r)-1]
+		}
+		return string(r) + "…"
+	}
+	return s
+}
+
+func pad(s string, w int, right bool) string {
+	s = fit(s, w)
+	gap := w - lipgloss.Width(s)
+	if gap <= 0 {
+		return s
+	}
+	if right {
+		return strings.Repeat(" ", gap) + s
+	}
+	return s + strings.Repeat(" ", gap)
+}
+
+// widths gives each column its minimum and shares the rest among the flexible ones.
+func widths(cols []Column, total int) []int {
+	w := make([]int, len(cols))
+	used, flex := 0, 0
+	for i, c := range cols {
+		w[i] = c.Width
+		used += c.Width + 1
+		if c.Flex {
+			flex++
+		}
+	}
+	// Flexible columns share the spare width, up to 64 cells each: past that a wide terminal keeps
+	// the numbers next to the names instead of at its far edge.
+	spare := total - 2 - used
+	for i, c := range cols {
+		if c.Flex && spare > 0 && flex > 0 {
+			add := min(spare/flex, max(0, 64-c.Width))
+			w[i] += add
+			spare -= add
+			flex--
+		}
+	}
+	return w
+}
+
+func (m Model) body() string {
+	if m.snap == nil {
+		if m.err != nil {
+			return "no snapshot: " + m.err.Error()
+		}
+		return "reading the host…"
+	}
+	if m.view == Overview {
+		return m.overview()
+	}
+	t := m.tables[m.view]
+	rows := m.rows[m.view]
+	w := widths(t.Columns, m.width)
+	var b strings.Builder
+	head := "  "
+	for i, c := range t.Columns {
+		title := c.Title
+		if m.sortCol[m.view] == i+1 {
+			title += map[bool]string{false: "▲", true: "▼"}[m.sortDesc[m.view]]
+		}
+		head += pad(title, w[i], c.Right) + " "
+	}
+	b.WriteString(m.styles.Header.Render(fit(head, m.width)))
+	if len(rows) == 0 {
+		b.WriteString("\n  (nothing")
+		if m.filter[m.view] != "" {
+			b.WriteString(" matches " + m.filter[m.view])
+		}
+		b.WriteString(")")
+	}
+	h := m.bodyHeight() - 1
+	for i := m.offset[m.view]; i < len(rows) && i < m.offset[m.view]+h; i++ {
+		r := rows[i]
+		marker := "  "
+		if i == m.cursor[m.view] {
+			marker = "▶ "
+		}
+		if slices.Contains(m.marks, r.Key) {
+			marker = marker[:len(marker)-1] + "*"
+			if i == m.cursor[m.view] {
+				marker = "▶*"
+			}
+		}
+		line := marker
+		for j, c := range t.Columns {
+			cell := ""
+			if j < len(r.Cells) {
+				cell = r.Cells[j]
+			}
+			if j == t.TreeCol {
+				cell = strings.Repeat(" ", min(r.Depth, 12)) + cell
+			}
+			line += pad(cell, w[j], c.Right) + " "
+		}
+		line = fit(line, m.width)
+		if i == m.cursor[m.view] {
+			line = m.styles.Selected.Render(line)
+		}
+		b.WriteString("\n" + line)
+	}
+	return b.String()
+}
+
+func (m Model) overview() string {
+	s := m.snap
+	var b strings.Builder
+	fmt.Fprintf(&b, "host %s, kernel %s, %d CPUs, cgroup mode %s\n", s.Host.Hostname, s.Host.Kernel, s.Host.CPUs, s.Host.CgroupMode)
+	fmt.Fprintf(&b, "host namespaces from %s\n", s.Host.NSFrom)
+	if m.opt.ReadOnly {
+		b.WriteString("read-only: every action is refused\n")
+	}
+	counts := map[probe.NSKind]int{}
+	for _, ns := range s.Namespaces {
+		counts[ns.Type]++
+	}
+	b.WriteString("\nnamespaces  ")
+	for _, k := range probe.Kinds {
+		fmt.Fprintf(&b, "%s %d  ", k, counts[k])
+	}
+	runtimes := map[string]int{}
+	for _, c := range s.Containers {
+		runtimes[c.Runtime]++
+	}
+	b.WriteString("\ncontainers  ")
+	if len(runtimes) == 0 {
+		b.WriteString("none")
+	}
+	var rs []string
+	for r := range runtimes {
+		rs = append(rs, r)
+	}
+	sort.Strings(rs)
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%s %d  ", r, runtimes[r])
+	}
+	fmt.Fprintf(&b, "\nnetwork     %d namespaces\n", len(s.NetNamespaces))
+	// The busiest cgroups: by CPU rate when there is one, else by memory.
+	type busy struct {
+		path string
+		cpu  float64
+		mem  uint64
+	}
+	var bs []busy
+	for _, c := range s.Cgroups {
+		x := busy{path: c.Path}
+		if c.CPU != nil && c.CPU.RatePct != nil {
+			x.cpu = *c.CPU.RatePct
+		}
+		if c.Memory != nil && c.Memory.Current != nil {
+			x.mem = *c.Memory.Current
+		}
+		if c.Path != "/" {
+			bs = append(bs, x)
+		}
+	}
+	sort.Slice(bs, func(i, j int) bool {
+		if bs[i].cpu != bs[j].cpu {
+			return bs[i].cpu > bs[j].cpu
+		}
+		return bs[i].mem > bs[j].mem
+	})
+	b.WriteString("\nbusiest cgroups\n")
+	for i, x := range bs {
+		if i == 5 {
+			break
+		}
+		fmt.Fprintf(&b, "  %-40s %5.0f%% cpu  %8s\n", fit(x.path, 40), x.cpu, human(x.mem))
+	}
+	b.WriteString("\nrecent cgroup events\n")
+	if len(s.CgroupEvents) == 0 {
+		b.WriteString("  none since isotop started\n")
+	}
+	for i := len(s.CgroupEvents) - 1; i >= 0 && i >= len(s.CgroupEvents)-5; i-- {
+		e := s.CgroupEvents[i]
+		fmt.Fprintf(&b, "  %s %-10s ×%d %s\n", e.Time.Format("15:04:05"), e.Event, e.Count, e.Cgroup)
+	}
+	if n := len(s.Errors); n > 0 {
+		things := "things"
+		if n == 1 {
+			things = "thing"
+		}
+		fmt.Fprintf(&b, "\n%d %s could not be read (partial data), the first: %s: %s\n", n, things, s.Errors[0].Path, s.Errors[0].Error)
+	}
+	return b.String()
+}
+
+func (m Model) explainText() string {
+	r := m.selected()
+	if r == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Where this comes from\n\n")
+	for _, f := range r.Explain.Files {
+		b.WriteString("  file:    " + f + "\n")
+	}
+	if r.Explain.Command != "" {
+		b.WriteString("  shell:   " + r.Explain.Command + "\n")
+	}
+	if r.Explain.Meaning != "" {
+		b.WriteString("\n" + r.Explain.Meaning + "\n")
+	}
+	b.WriteString("\n(any key closes)")
+	return b.String()
+}
+
+func (m Model) jumpText() string {
+	r := m.selected()
+	var b strings.Builder
+	b.WriteString("Jump to\n\n")
+	for i, j := range r.Jumps {
+		if i == 9 {
+			break
+		}
+		fmt.Fprintf(&b, "  %d  %-12s %s\n", i+1, j.View, j.Label)
+	}
+	b.WriteString("\n(a number jumps, ⌫ comes back, any other key closes)")
+	return b.String()
+}
+
+func (m Model) compareText() string {
+	var ps [2]*probe.Process
+	for i, k := range m.marks {
+		for j := range m.snap.Processes {
+			if procKey(&m.snap.Processes[j]) == k {
+				ps[i] = &m.snap.Processes[j]
+			}
+		}
+	}
+	if ps[0] == nil || ps[1] == nil {
+		return "a marked process is gone"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Namespaces of %d (%s) and %d (%s)\n\n", ps[0].PID, ps[0].Comm, ps[1].PID, ps[1].Comm)
+	fmt.Fprintf(&b, "  %-8s %-12s %-12s\n", "KIND", fmt.Sprint(ps[0].PID), fmt.Sprint(ps[1].PID))
+	for _, k := range probe.Kinds {
+		a, c := ps[0].Namespaces.Get(k), ps[1].Namespaces.Get(k)
+		same := "differ"
+		if a == c && a != 0 {
+			same = "shared"
+		}
+		fmt.Fprintf(&b, "  %-8s %-12d %-12d %s\n", k, a, c, same)
+	}
+	b.WriteString("\n(any key closes)")
+	return b.String()
+}
+
+const helpText = `Keys
+  o n p g c w   Overview, Namespaces, Processes, Cgroups, Containers, netWork
+  tab shift+tab next, previous view
+  ↑↓ j k pgup pgdown home end   move
+  enter         jump from the row to what it relates to (container, cgroup, namespace, peer)
+  ⌫ ← h         back, like a browser's history
+  /             filter this view (enter keeps it, esc clears it)
+  s S           sort by the next column, reverse
+  e             explain: the file a value comes from and the command that shows it
+  m x           mark two processes, compare their namespaces
+  space         pause the refresh
+  ?             this help
+  q             quit
+(any key closes)`

@@ -1,0 +1,257 @@
+package ui
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/isotop/isotop/probe"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// The fixture is a live capture (isotop snapshot --json --sample 300ms) of this project's build VM
+// with two Podman containers (web on a netns with a veth to the host, batch with --network none
+// and a 64M limit) and unshare'd trees.
+func fixtureSnapshot(t *testing.T) *probe.Snapshot {
+	t.Helper()
+	data, err := os.ReadFile("testdata/snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s probe.Snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	return &s
+}
+
+func newTestModel(t *testing.T, w, h int) (Model, *probe.Snapshot) {
+	s := fixtureSnapshot(t)
+	m := New(func() (*probe.Snapshot, error) { return s, nil }, Options{})
+	m.width, m.height = w, h
+	m.setSnapshot(s)
+	return m, s
+}
+
+func press(m Model, keys ...string) Model {
+	for _, k := range keys {
+		var msg tea.KeyPressMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+		case "tab":
+			msg = tea.KeyPressMsg{Code: tea.KeyTab}
+		case "backspace":
+			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "down":
+			msg = tea.KeyPressMsg{Code: tea.KeyDown}
+		default:
+			r := []rune(k)[0]
+			msg = tea.KeyPressMsg{Code: r, Text: k}
+		}
+		nm, _ := m.Update(msg)
+		m = nm.(Model)
+	}
+	return m
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*[a-zA-Z]")
+
+// TestGolden renders every view at 80x24 and 120x40 without color and compares it with the files
+// under testdata/golden (go test ./ui -update rewrites them).
+func TestGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for v := range numViews {
+			m, _ := newTestModel(t, size[0], size[1])
+			m.view = v
+			got := m.render()
+			if ansi.MatchString(got) {
+				t.Errorf("%s: escape codes without color", v)
+			}
+			lines := strings.Split(got, "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%s at %dx%d: %d lines", v, size[0], size[1], len(lines))
+			}
+			for i, l := range lines {
+				if w := len([]rune(l)); w > size[0] {
+					t.Errorf("%s at %dx%d: line %d is %d wide: %q", v, size[0], size[1], i, w, l)
+				}
+			}
+			file := filepath.Join("testdata", "golden", strings.ToLower(v.String())+"-"+itoa(size[0])+"x"+itoa(size[1])+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("%v (run go test ./ui -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from %s:\n%s", v, file, got)
+			}
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestSwitchViews(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	for i, k := range viewKeys {
+		if m = press(m, k); m.view != ViewID(i) {
+			t.Errorf("key %s opened %s", k, m.view)
+		}
+	}
+	m = press(m, "tab")
+	if m.view != Overview {
+		t.Errorf("tab after the last view: %s", m.view)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	m = press(m, "p", "/", "s", "l", "e", "e", "p", " ", "6", "enter")
+	if len(m.rows[Processes]) == 0 || m.filtering {
+		t.Fatalf("filter: %d rows, filtering %v", len(m.rows[Processes]), m.filtering)
+	}
+	for _, r := range m.rows[Processes] {
+		if !strings.Contains(strings.Join(r.Cells, " "), "sleep 6") {
+			t.Errorf("row %v does not match", r.Cells)
+		}
+	}
+	m = press(m, "/", "esc")
+	if m.filter[Processes] != "" || len(m.rows[Processes]) != len(m.tables[Processes].Rows) {
+		t.Errorf("esc did not clear the filter")
+	}
+}
+
+func TestJumpAndBack(t *testing.T) {
+	m, s := newTestModel(t, 120, 40)
+	var web *probe.Container
+	for i := range s.Containers {
+		if s.Containers[i].Name == "web" {
+			web = &s.Containers[i]
+		}
+	}
+	m = press(m, "c", "/", "w", "e", "b", "enter")
+	if r := m.selected(); r == nil || r.Key != ctKey(web) {
+		t.Fatalf("selected %+v", r)
+	}
+	m = press(m, "enter") // web has several jumps: the menu
+	if m.over != jumpOverlay || !strings.Contains(m.render(), "cgroup") {
+		t.Fatalf("no jump menu")
+	}
+	m = press(m, "2") // its cgroup
+	if m.view != Cgroups || m.selected() == nil || m.selected().Key != cgKey(web.Cgroup) {
+		t.Fatalf("after the jump: view %s, selected %+v", m.view, m.selected())
+	}
+	m = press(m, "backspace")
+	if m.view != Containers || m.selected().Key != ctKey(web) {
+		t.Errorf("back: view %s, selected %v", m.view, m.selected().Key)
+	}
+	// A veth jumps to its peer in another namespace.
+	m = press(m, "w", "/", "e", "t", "h", "0", "enter")
+	var fromContainer bool
+	for i, r := range m.rows[Network] {
+		if r.Cells[0] == "eth0" && len(r.Jumps) == 1 {
+			m.cursor[Network] = i
+			m.clampView(Network)
+			fromContainer = true
+			break
+		}
+	}
+	if !fromContainer {
+		t.Fatal("no eth0 with a peer")
+	}
+	m = press(m, "enter")
+	if r := m.selected(); r == nil || r.Cells[0] != "itt-ui-h" {
+		t.Errorf("peer jump landed on %+v", r)
+	}
+}
+
+func TestCompareAndExplain(t *testing.T) {
+	m, s := newTestModel(t, 120, 40)
+	var inits []int
+	for _, c := range s.Containers {
+		if c.Runtime == "podman" {
+			inits = append(inits, c.PID)
+		}
+	}
+	m = press(m, "p")
+	for _, pid := range inits {
+		m.selKey[Processes] = "proc:" + itoa(pid)
+		m.refresh(Processes)
+		m = press(m, "m")
+	}
+	m = press(m, "x")
+	out := m.render()
+	if m.over != compareOverlay || !regexp.MustCompile(`user\s+\d+\s+\d+\s+shared`).MatchString(out) ||
+		!regexp.MustCompile(`net\s+\d+\s+\d+\s+differ`).MatchString(out) {
+		t.Fatalf("compare:\n%s", out)
+	}
+	m = press(m, "esc", "e")
+	if out := m.render(); m.over != explainOverlay || !strings.Contains(out, "/proc/"+itoa(inits[1])+"/status") || !strings.Contains(out, "grep -E 'Uid|NSpid'") {
+		t.Errorf("explain:\n%s", out)
+	}
+}
+
+// TestSelectionFollowsObject: a refresh in which rows come and go keeps the cursor on its object.
+func TestSelectionFollowsObject(t *testing.T) {
+	m, s := newTestModel(t, 80, 24)
+	m = press(m, "p", "down", "down", "down", "down", "down")
+	key := m.selected().Key
+	next := *s
+	next.Processes = slices.Clone(s.Processes[:2]) // two processes gone, everything above the selection
+	next.Processes = append(next.Processes[:1], s.Processes[3:]...)
+	nm, _ := m.Update(snapshotMsg{snap: &next})
+	m = nm.(Model)
+	if m.selected() == nil || m.selected().Key != key {
+		t.Errorf("selection moved from %s to %v", key, m.selected())
+	}
+}
+
+// TestUpdateDoesNoIO: the source is called only when a returned command runs, never by Update.
+func TestUpdateDoesNoIO(t *testing.T) {
+	calls := 0
+	s := fixtureSnapshot(t)
+	m := New(func() (*probe.Snapshot, error) { calls++; return s, nil }, Options{Interval: 1})
+	cmd := m.Init()
+	if calls != 0 {
+		t.Fatal("Init read the host")
+	}
+	msg := cmd()
+	if calls != 1 {
+		t.Fatal("the command did not read the host")
+	}
+	nm, next := m.Update(msg)
+	m = nm.(Model)
+	m = press(m, "p", "down", "enter", "/", "x", "esc", "s", "space", "?", "q")
+	if calls != 1 || next == nil {
+		t.Errorf("Update read the host: %d calls", calls)
+	}
+}
+
+func TestColorAndNoColor(t *testing.T) {
+	s := fixtureSnapshot(t)
+	m := New(func() (*probe.Snapshot, error) { return s, nil }, Options{Color: true, ReadOnly: true})
+	m.setSnapshot(s)
+	if out := m.render(); !ansi.MatchString(out) || !strings.Contains(out, "READ-ONLY") {
+		t.Errorf("color view has no styling or no read-only mark")
+	}
+}
