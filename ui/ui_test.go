@@ -241,7 +241,9 @@ func TestUpdateDoesNoIO(t *testing.T) {
 	}
 	nm, next := m.Update(msg)
 	m = nm.(Model)
-	m = press(m, "p", "down", "enter", "/", "x", "esc", "s", "space", "?", "q")
+	if m = press(m, "p", "down", "enter", "/", "x", "esc", "s", "space", "?", "q"); m.view != Processes {
+		t.Errorf("keys went astray: view %s", m.view)
+	}
 	if calls != 1 || next == nil {
 		t.Errorf("Update read the host: %d calls", calls)
 	}
