@@ -72,7 +72,8 @@ func TestSnapshotTableFromFixture(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"bogus"}, {"snapshot", "--nope"}, {"snapshot", "extra"}, {"--interval", "0s"}, {"--nope"}} {
+	for _, args := range [][]string{{"bogus"}, {"snapshot", "--nope"}, {"snapshot", "extra"}, {"--interval", "0s"}, {"--nope"},
+		{"snapshot", "--sample", "-1s"}} {
 		code, _, stderr := runCLI(args...)
 		if code != 2 || stderr == "" {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, stderr)
@@ -81,6 +82,15 @@ func TestUsageErrors(t *testing.T) {
 	code, _, stderr := runCLI("snapshot", "--proc", "/nonexistent-isotop")
 	if code != 1 || !strings.Contains(stderr, "/nonexistent-isotop") {
 		t.Errorf("missing proc root: exit %d, %q", code, stderr)
+	}
+	notSnapshot := filepath.Join(t.TempDir(), "x.json")
+	if err := os.WriteFile(notSnapshot, []byte(`{"x":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{notSnapshot: "not an isotop snapshot", "/nonexistent-isotop.json": "no such file"} {
+		if code, _, stderr := runCLI("--replay", path); code != 1 || !strings.Contains(stderr, path) || !strings.Contains(stderr, want) {
+			t.Errorf("--replay %s: exit %d, %q", path, code, stderr)
+		}
 	}
 	if code, out, _ := runCLI("help"); code != 0 || !strings.Contains(out, "isotop snapshot") {
 		t.Errorf("help: %d %q", code, out)

@@ -33,6 +33,10 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if *sample < 0 {
+		fmt.Fprintf(stderr, "isotop snapshot: --sample %s: must not be negative\n", *sample)
+		return 2
+	}
 	if fl.NArg() > 0 {
 		fmt.Fprintf(stderr, "isotop snapshot: unexpected argument %q\n", fl.Arg(0))
 		return 2

@@ -69,8 +69,11 @@ func readSnapshot(path string) (*probe.Snapshot, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("not an isotop snapshot: %w", err)
 	}
-	if s.Schema == 0 || s.Schema > probe.Schema {
-		return nil, fmt.Errorf("snapshot schema %d; this isotop reads schema %d", s.Schema, probe.Schema)
+	switch {
+	case s.Schema == 0:
+		return nil, fmt.Errorf("not an isotop snapshot: no \"schema\" field (save one with isotop snapshot --json)")
+	case s.Schema > probe.Schema:
+		return nil, fmt.Errorf("snapshot schema %d is newer than this isotop's (%d)", s.Schema, probe.Schema)
 	}
 	return &s, nil
 }
