@@ -2,6 +2,7 @@ package probe
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -135,8 +136,8 @@ func unescapeSystemd(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
-			if v, err := parseHexByte(s[i+2 : i+4]); err == nil {
-				b.WriteByte(v)
+			if v, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+				b.WriteByte(byte(v))
 				i += 3
 				continue
 			}
@@ -144,22 +145,4 @@ func unescapeSystemd(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-func parseHexByte(s string) (byte, error) {
-	var v byte
-	for _, c := range []byte(s) {
-		v <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			v |= c - '0'
-		case c >= 'a' && c <= 'f':
-			v |= c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			v |= c - 'A' + 10
-		default:
-			return 0, ErrParse
-		}
-	}
-	return v, nil
 }

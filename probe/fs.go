@@ -2,7 +2,6 @@ package probe
 
 import (
 	"path/filepath"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -97,5 +96,3 @@ type pathError struct {
 
 func (e *pathError) Error() string { return e.path + ": " + e.err.Error() }
 func (e *pathError) Unwrap() error { return e.err }
-
-func itoa(n int) string { return strconv.Itoa(n) }

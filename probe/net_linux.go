@@ -1,11 +1,13 @@
 package probe
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"runtime"
+	"strconv"
 	"sync"
 	"unsafe"
 
@@ -292,7 +294,7 @@ func (c *nsConn) peerIfindex(name string) (int, bool) {
 	at := -1
 	for i := 0; i < n; i++ {
 		s := strs[12+i*ethGStringLen : 12+(i+1)*ethGStringLen]
-		if end := indexByte(s, 0); end >= 0 {
+		if end := bytes.IndexByte(s, 0); end >= 0 {
 			s = s[:end]
 		}
 		if string(s) == "peer_ifindex" {
@@ -311,15 +313,6 @@ func (c *nsConn) peerIfindex(name string) (int, bool) {
 		return 0, false
 	}
 	return int(ne.Uint64(stats[8+at*8:])), true
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // netNamespaces reads the links of every network namespace in nss (type net), from a socket opened
@@ -344,7 +337,7 @@ func (fs FS) netNamespaces(namespaces []Namespace, errs *errorList) []NetNamespa
 		}
 		var handle string
 		if ns.PID > 0 {
-			handle = fs.Proc + "/" + itoa(ns.PID) + "/ns/net"
+			handle = fs.Proc + "/" + strconv.Itoa(ns.PID) + "/ns/net"
 		} else if len(ns.Mounts) > 0 {
 			handle = ns.Mounts[0]
 		} else {

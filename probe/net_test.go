@@ -2,6 +2,7 @@ package probe
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -117,4 +118,4 @@ func FuzzDecodeLink(f *testing.F) {
 	})
 }
 
-func uitoaTest(n uint64) string { return itoa(int(n)) }
+func uitoaTest(n uint64) string { return strconv.Itoa(int(n)) }

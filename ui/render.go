@@ -189,7 +189,7 @@ func (m Model) overview() string {
 		if i == 5 {
 			break
 		}
-		fmt.Fprintf(&b, "  %-40s %5.0f%% cpu  %8s\n", fit(x.path, 40), x.cpu, human(x.mem))
+		fmt.Fprintf(&b, "  %-40s %5.0f%% cpu  %8s\n", fit(x.path, 40), x.cpu, HumanBytes(x.mem))
 	}
 	b.WriteString("\nrecent cgroup events\n")
 	if len(s.CgroupEvents) == 0 {

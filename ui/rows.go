@@ -305,7 +305,7 @@ func CgroupTable(s *probe.Snapshot) Table {
 			}
 		}
 		if m := c.Memory; m != nil && m.Current != nil {
-			mem = memBar(*m.Current, m.EffectiveMax, 6) + " " + human(*m.Current) + "/" + limitStr(m.EffectiveMax) + inherited(m.EffectiveMaxFrom, c.Path)
+			mem = memBar(*m.Current, m.EffectiveMax, 6) + " " + HumanBytes(*m.Current) + "/" + limitStr(m.EffectiveMax) + inherited(m.EffectiveMaxFrom, c.Path)
 			memSort = *m.Current
 		}
 		if p := c.PIDsCtl; p != nil && p.Current != nil {
@@ -361,7 +361,7 @@ func limitStr(l *probe.Limit) string {
 	if l == nil || *l == probe.Unlimited {
 		return "max"
 	}
-	return human(uint64(*l))
+	return HumanBytes(uint64(*l))
 }
 
 // memBar draws used against the limit in width cells; unlimited draws none.
@@ -374,8 +374,8 @@ func memBar(used uint64, limit *probe.Limit, width int) string {
 	return strings.Repeat("█", filled) + strings.Repeat("·", width-filled)
 }
 
-// human formats bytes: 512, 20.0M, 1.5G.
-func human(n uint64) string {
+// HumanBytes formats bytes the way operators read them: 512, 20.0M, 1.5G.
+func HumanBytes(n uint64) string {
 	const unit = 1024
 	if n < unit {
 		return strconv.FormatUint(n, 10)
@@ -406,7 +406,7 @@ func ContainerTable(s *probe.Snapshot) Table {
 				cpu = fmt.Sprintf("%.0f", *cg.CPU.RatePct)
 			}
 			if m := cg.Memory; m != nil && m.Current != nil {
-				mem = human(*m.Current) + "/" + limitStr(m.EffectiveMax)
+				mem = HumanBytes(*m.Current) + "/" + limitStr(m.EffectiveMax)
 			}
 		}
 		net := "host"
@@ -439,20 +439,28 @@ func ContainerTable(s *probe.Snapshot) Table {
 	return t
 }
 
+// NetNames gives each network namespace the name people know it by: "host", its first name (the
+// container's, the ip netns name), else its inode.
+func NetNames(s *probe.Snapshot) map[uint64]string {
+	names := make(map[uint64]string, len(s.NetNamespaces))
+	for _, n := range s.NetNamespaces {
+		switch {
+		case n.Inode == s.Host.NS.Net:
+			names[n.Inode] = "host"
+		case len(n.Names) > 0:
+			names[n.Inode] = n.Names[0]
+		default:
+			names[n.Inode] = strconv.FormatUint(n.Inode, 10)
+		}
+	}
+	return names
+}
+
 // NetworkTable lists each network namespace and, under it, its links.
 func NetworkTable(s *probe.Snapshot) Table {
 	t := Table{Columns: []Column{{Title: "NAMESPACE / LINK", Width: 18}, {Title: "KIND", Width: 8}, {Title: "STATE", Width: 7},
 		{Title: "ADDRESSES", Width: 18, Flex: true}, {Title: "PEER / PORTS", Width: 18, Flex: true}}}
-	names := map[uint64]string{}
-	for _, n := range s.NetNamespaces {
-		names[n.Inode] = strconv.FormatUint(n.Inode, 10)
-		if len(n.Names) > 0 {
-			names[n.Inode] = n.Names[0]
-		}
-		if n.Inode == s.Host.NS.Net {
-			names[n.Inode] = "host"
-		}
-	}
+	names := NetNames(s)
 	for _, n := range s.NetNamespaces {
 		cmd := "ip -d link"
 		for _, nm := range n.Names {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/ui"
 )
 
 // writeCgroups prints the cgroup tree: members, memory used against the limit in force, the CPU
@@ -42,7 +43,7 @@ func memCell(c probe.Cgroup) string {
 	if m == nil || m.Current == nil {
 		return "-"
 	}
-	return humanBytes(*m.Current) + "/" + limitCell(m.EffectiveMax, m.EffectiveMaxFrom, c.Path, humanBytes)
+	return ui.HumanBytes(*m.Current) + "/" + limitCell(m.EffectiveMax, m.EffectiveMaxFrom, c.Path, ui.HumanBytes)
 }
 
 func cpuCell(c probe.Cgroup) string {
@@ -78,18 +79,4 @@ func limitCell(l *probe.Limit, from, self string, format func(uint64) string) st
 		s += "↑"
 	}
 	return s
-}
-
-// humanBytes formats a byte count the way operators read it: 512, 20.0M, 1.5G.
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatUint(n, 10)
-	}
-	div, exp := uint64(unit), 0
-	for v := n / unit; v >= unit && exp < 4; v /= unit {
-		div *= unit
-		exp++
-	}
-	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + string("KMGTP"[exp])
 }

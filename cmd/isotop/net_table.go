@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/ui"
 )
 
 // writeNetwork prints each network namespace with its links: kind, state, addresses, the bridge a
@@ -15,16 +15,7 @@ func writeNetwork(w io.Writer, s *probe.Snapshot) {
 	if len(s.NetNamespaces) == 0 {
 		return
 	}
-	names := map[uint64]string{}
-	for _, n := range s.NetNamespaces {
-		names[n.Inode] = strconv.FormatUint(n.Inode, 10)
-		if len(n.Names) > 0 {
-			names[n.Inode] = truncate(n.Names[0], 20)
-		}
-		if n.Inode == s.Host.NS.Net {
-			names[n.Inode] = "host"
-		}
-	}
+	names := ui.NetNames(s)
 	fmt.Fprintln(w, "\nNETWORK")
 	for _, n := range s.NetNamespaces {
 		label := strings.Join(n.Names, ", ")
@@ -48,7 +39,7 @@ func writeNetwork(w io.Writer, s *probe.Snapshot) {
 				if p.NetNS == n.Inode {
 					where = "here"
 				}
-				extra = append(extra, "↔ "+where+":"+p.Name)
+				extra = append(extra, "↔ "+truncate(where, 20)+":"+p.Name)
 			}
 			fmt.Fprintf(w, "  %3d %-15s %-8s %-7s %s\n", l.Index, truncate(l.Name, 15), l.Kind, l.State, strings.Join(extra, ", "))
 		}
