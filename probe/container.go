@@ -204,6 +204,7 @@ type runtimeMeta struct {
 	errs   *errorList
 	podman map[string]podmanEntry // by id, from every containers.json read so far
 	read   map[string]bool
+	homes  map[int]string // uid → home, from /etc/passwd, read once
 }
 
 type podmanEntry struct {
@@ -310,19 +311,20 @@ func (m *runtimeMeta) podmanNames(c *Container, uid int) {
 	}
 }
 
-// home finds a user's home directory in the host's /etc/passwd.
+// home finds a user's home directory in the host's /etc/passwd, read once per snapshot.
 func (m *runtimeMeta) home(uid int) string {
-	data, err := readFile(m.fs.hostPath("/etc/passwd"))
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Split(line, ":")
-		if len(f) >= 6 && f[2] == strconv.Itoa(uid) {
-			return f[5]
+	if m.homes == nil {
+		m.homes = map[int]string{}
+		data, _ := readFile(m.fs.hostPath("/etc/passwd"))
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Split(line, ":"); len(f) >= 6 {
+				if id, err := strconv.Atoi(f[2]); err == nil {
+					m.homes[id] = f[5]
+				}
+			}
 		}
 	}
-	return ""
+	return m.homes[uid]
 }
 
 // ociBundle reads the OCI runtime spec a runtime keeps for a running container (containerd's
