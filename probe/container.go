@@ -19,8 +19,10 @@ type Container struct {
 	Image   string `json:"image,omitempty"`
 	Pod     *Pod   `json:"pod,omitempty"`
 	// PID is the container's init: pid 1 inside it, as the host numbers it.
-	PID        int    `json:"pid"`
-	PIDs       []int  `json:"pids"`
+	PID  int   `json:"pid"`
+	PIDs []int `json:"pids"`
+	// Cgroup is the container's own cgroup; "" for an isolated tree that shares its cgroup with
+	// processes outside it (its usage there is not its own).
 	Cgroup     string `json:"cgroup"`
 	Namespaces NSSet  `json:"namespaces"`
 	// SharedWith lists, per kind, who else is in the same namespace: "host", or other containers
@@ -125,6 +127,7 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 		}
 		out = append(out, *c)
 	}
+	ownCgroups(out, s.Cgroups)
 	sharedWith(out, s.Host.NS)
 	nameNetNamespaces(out, netByIno, s.Host.NS.Net)
 	return out
@@ -150,6 +153,27 @@ func initPID(c *Container, procs []Process, idx map[int]int) int {
 		best = c.PIDs[0]
 	}
 	return best
+}
+
+// ownCgroups clears the cgroup of an isolated tree whose cgroup holds other processes too: a
+// runtime makes a cgroup per container, unshare does not.
+func ownCgroups(cs []Container, cgroups []Cgroup) {
+	members := make(map[string][]int, len(cgroups))
+	for i := range cgroups {
+		members[cgroups[i].Path] = cgroups[i].PIDs
+	}
+	for i := range cs {
+		c := &cs[i]
+		if c.Runtime != "isolated" {
+			continue
+		}
+		for _, pid := range members[c.Cgroup] {
+			if _, in := slices.BinarySearch(c.PIDs, pid); !in {
+				c.Cgroup = ""
+				break
+			}
+		}
+	}
 }
 
 // sharedWith fills, for each container and kind, "host" or the other containers in the same

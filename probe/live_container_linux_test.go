@@ -114,6 +114,10 @@ func TestLiveIsolatedTrees(t *testing.T) {
 	if sh.PPID != un.Process.Pid || sh.NSPids[len(sh.NSPids)-1] != 1 || cu.Runtime != "isolated" || !strings.HasPrefix(cu.Name, "unshare ") {
 		t.Errorf("unshare tree: init %d (%v), name %q", cu.PID, sh.NSPids, cu.Name)
 	}
+	// unshare made no cgroup: the tree sits in the test's own, with other processes.
+	if cu.Cgroup != "" || cv.Cgroup != "" {
+		t.Errorf("isolated trees claim cgroups %q and %q", cu.Cgroup, cv.Cgroup)
+	}
 	if cu.SharedWith[probe.NSNet][0] != "host" || cu.SharedWith[probe.NSUTS] != nil || cu.Namespaces.UTS == s.Host.NS.UTS {
 		t.Errorf("unshare tree shares %v", cu.SharedWith)
 	}

@@ -400,8 +400,7 @@ func ContainerTable(s *probe.Snapshot) Table {
 	for i := range s.Containers {
 		c := &s.Containers[i]
 		cpu, mem := "-", "-"
-		// An isolated tree sits in whatever cgroup its parent had: its usage is not its own.
-		if cg := cgs[c.Cgroup]; cg != nil && c.Runtime != "isolated" {
+		if cg := cgs[c.Cgroup]; cg != nil {
 			if cg.CPU != nil && cg.CPU.RatePct != nil {
 				cpu = fmt.Sprintf("%.0f", *cg.CPU.RatePct)
 			}
@@ -429,8 +428,11 @@ func ContainerTable(s *probe.Snapshot) Table {
 		row := Row{Key: ctKey(c), Cells: []string{c.Runtime, c.Name, strconv.Itoa(c.PID), strconv.Itoa(len(c.PIDs)), cpu, mem, net},
 			Explain: Explanation{Files: []string{fmt.Sprintf("/proc/%d/cgroup", c.PID)},
 				Command: fmt.Sprintf("cat /proc/%d/cgroup", c.PID),
-				Meaning: "a container is recognised from its cgroup path (" + c.Cgroup + ") and named from its runtime's files on disk"},
-			Jumps: []Jump{{"init process", Processes, "proc:" + strconv.Itoa(c.PID)}, {"cgroup", Cgroups, cgKey(c.Cgroup)}}}
+				Meaning: "a container is recognised from its cgroup path, or as a tree of processes in namespaces of their own, and named from its runtime's files on disk"},
+			Jumps: []Jump{{"init process", Processes, "proc:" + strconv.Itoa(c.PID)}}}
+		if c.Cgroup != "" {
+			row.Jumps = append(row.Jumps, Jump{"cgroup", Cgroups, cgKey(c.Cgroup)})
+		}
 		if c.NetNS != 0 {
 			row.Jumps = append(row.Jumps, Jump{"network namespace", Network, netKey(c.NetNS)})
 		}
