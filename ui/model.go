@@ -242,7 +242,7 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 		m.refresh(m.view)
 		return m, nil
 	}
-	if m.over == jumpOverlay {
+	if m.over == jumpOverlay && k != "q" && k != "ctrl+c" {
 		m.over = noOverlay
 		if r := m.selected(); r != nil && len(k) == 1 && k[0] >= '1' && k[0] <= '9' {
 			if i := int(k[0] - '1'); i < len(r.Jumps) {

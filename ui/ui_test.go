@@ -157,6 +157,9 @@ func TestJumpAndBack(t *testing.T) {
 	if m.over != jumpOverlay || !strings.Contains(m.render(), "cgroup") {
 		t.Fatalf("no jump menu")
 	}
+	if _, cmd := m.Update(tea.KeyPressMsg{Code: 'q', Text: "q"}); cmd == nil || cmd() != tea.Quit() {
+		t.Errorf("q in the jump menu does not quit")
+	}
 	m = press(m, "2") // its cgroup
 	if m.view != Cgroups || m.selected() == nil || m.selected().Key != cgKey(web.Cgroup) {
 		t.Fatalf("after the jump: view %s, selected %+v", m.view, m.selected())
