@@ -390,10 +390,10 @@ func (m Model) titleLine() string {
 	t := "isotop"
 	if m.snap != nil {
 		h := m.snap.Host
-		t += fmt.Sprintf(" · %s · %s · cgroup %s · %d procs", h.Hostname, h.Kernel, h.CgroupMode, len(m.snap.Processes))
+		t += fmt.Sprintf(" · %s · %s · cgroup %s · %d procs", Clean(h.Hostname), Clean(h.Kernel), h.CgroupMode, len(m.snap.Processes))
 	}
 	if m.opt.Replay != "" {
-		t += " · replay " + m.opt.Replay
+		t += " · replay " + Clean(m.opt.Replay)
 	}
 	if m.paused {
 		t += " · PAUSED"
@@ -421,15 +421,15 @@ func (m Model) tabsLine() string {
 func (m Model) statusLine() string {
 	switch {
 	case m.filtering:
-		return fit("/"+m.filter[m.view]+"▏ (enter keeps, esc clears)", m.width)
+		return fit("/"+Clean(m.filter[m.view])+"▏ (enter keeps, esc clears)", m.width)
 	case m.err != nil:
-		return m.styles.Warn.Render(fit("error: "+m.err.Error(), m.width))
+		return m.styles.Warn.Render(fit(Clean("error: "+m.err.Error()), m.width))
 	case m.status != "":
-		return m.styles.Status.Render(fit(m.status, m.width))
+		return m.styles.Status.Render(fit(Clean(m.status), m.width))
 	}
 	s := "↑↓ move ↵ jump ⌫ back / filter s sort e explain m mark x compare ? help q quit"
 	if f := m.filter[m.view]; f != "" {
-		s = "filter: " + f + " · " + s
+		s = "filter: " + Clean(f) + " · " + s
 	}
 	return m.styles.Dim.Render(fit(s, m.width))
 }

@@ -5,29 +5,57 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/isotop/isotop/probe"
 )
 
-// fit cuts or pads s to exactly w display cells (ANSI styling kept).
+// fit cuts s to at most w display cells, ending with … when cut (ANSI styling kept). It is linear
+// in len(s): a command line can be 128 KiB.
 func fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	if lipgloss.Width(s) > w {
-		r := []rune(s)
-		for len(r) > 0 && lipgloss.Width(string(r)) > w-1 {
-			r = r[:len(r)-1]
-		}
-		return string(r) + "…"
-	}
-	return s
+	return ansi.Truncate(s, w, "…")
 }
 
+// Clean makes text from the host safe to draw: a process's command line, a hostname, a path or a
+// link name may hold newlines, tabs and escape sequences, which would break the layout or drive
+// the terminal. Control characters are shown escaped (\n, \t, \x1b), as lsns does.
+func Clean(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return isControl(r) || r == utf8.RuneError })
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for s = s[i:]; s != ""; {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r == utf8.RuneError && n == 1: // not UTF-8: the byte, escaped
+			fmt.Fprintf(&b, `\x%02x`, s[0])
+		default:
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	return b.String()
+}
+
+// isControl: C0, DEL and C1 (0x80-0x9f, which some terminals take as escape sequences too).
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
+
 func pad(s string, w int, right bool) string {
-	s = fit(s, w)
+	s = fit(Clean(s), w)
 	gap := w - lipgloss.Width(s)
 	if gap <= 0 {
 		return s
@@ -66,7 +94,7 @@ func widths(cols []Column, total int) []int {
 func (m Model) body() string {
 	if m.snap == nil {
 		if m.err != nil {
-			return "no snapshot: " + m.err.Error()
+			return "no snapshot: " + Clean(m.err.Error())
 		}
 		return "reading the host…"
 	}
@@ -89,7 +117,7 @@ func (m Model) body() string {
 	if len(rows) == 0 {
 		b.WriteString("\n  (nothing")
 		if m.filter[m.view] != "" {
-			b.WriteString(" matches " + m.filter[m.view])
+			b.WriteString(" matches " + Clean(m.filter[m.view]))
 		}
 		b.WriteString(")")
 	}
@@ -129,8 +157,8 @@ func (m Model) body() string {
 func (m Model) overview() string {
 	s := m.snap
 	var b strings.Builder
-	fmt.Fprintf(&b, "host %s, kernel %s, %d CPUs, cgroup mode %s\n", s.Host.Hostname, s.Host.Kernel, s.Host.CPUs, s.Host.CgroupMode)
-	fmt.Fprintf(&b, "host namespaces from %s\n", s.Host.NSFrom)
+	fmt.Fprintf(&b, "host %s, kernel %s, %d CPUs, cgroup mode %s\n", Clean(s.Host.Hostname), Clean(s.Host.Kernel), s.Host.CPUs, s.Host.CgroupMode)
+	fmt.Fprintf(&b, "host namespaces from %s\n", Clean(s.Host.NSFrom))
 	if m.opt.ReadOnly {
 		b.WriteString("read-only: every action is refused\n")
 	}
@@ -167,7 +195,7 @@ func (m Model) overview() string {
 	}
 	var bs []busy
 	for _, c := range s.Cgroups {
-		x := busy{path: c.Path}
+		x := busy{path: Clean(c.Path)}
 		if c.CPU != nil && c.CPU.RatePct != nil {
 			x.cpu = *c.CPU.RatePct
 		}
@@ -197,14 +225,14 @@ func (m Model) overview() string {
 	}
 	for i := len(s.CgroupEvents) - 1; i >= 0 && i >= len(s.CgroupEvents)-5; i-- {
 		e := s.CgroupEvents[i]
-		fmt.Fprintf(&b, "  %s %-10s ×%d %s\n", e.Time.Format("15:04:05"), e.Event, e.Count, e.Cgroup)
+		fmt.Fprintf(&b, "  %s %-10s ×%d %s\n", e.Time.Format("15:04:05"), Clean(e.Event), e.Count, Clean(e.Cgroup))
 	}
 	if n := len(s.Errors); n > 0 {
 		things := "things"
 		if n == 1 {
 			things = "thing"
 		}
-		fmt.Fprintf(&b, "\n%d %s could not be read (partial data), the first: %s: %s\n", n, things, s.Errors[0].Path, s.Errors[0].Error)
+		fmt.Fprintf(&b, "\n%d %s could not be read (partial data), the first: %s: %s\n", n, things, Clean(s.Errors[0].Path), Clean(s.Errors[0].Error))
 	}
 	return b.String()
 }
@@ -217,10 +245,10 @@ func (m Model) explainText() string {
 	var b strings.Builder
 	b.WriteString("Where this comes from\n\n")
 	for _, f := range r.Explain.Files {
-		b.WriteString("  file:    " + f + "\n")
+		b.WriteString("  file:    " + Clean(f) + "\n")
 	}
 	if r.Explain.Command != "" {
-		b.WriteString("  shell:   " + r.Explain.Command + "\n")
+		b.WriteString("  shell:   " + Clean(r.Explain.Command) + "\n")
 	}
 	if r.Explain.Meaning != "" {
 		b.WriteString("\n" + r.Explain.Meaning + "\n")
@@ -237,7 +265,7 @@ func (m Model) jumpText() string {
 		if i == 9 {
 			break
 		}
-		fmt.Fprintf(&b, "  %d  %-12s %s\n", i+1, j.View, j.Label)
+		fmt.Fprintf(&b, "  %d  %-12s %s\n", i+1, j.View, Clean(j.Label))
 	}
 	b.WriteString("\n(a number jumps, ⌫ comes back, any other key closes)")
 	return b.String()
@@ -256,7 +284,7 @@ func (m Model) compareText() string {
 		return "a marked process is gone"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Namespaces of %d (%s) and %d (%s)\n\n", ps[0].PID, ps[0].Comm, ps[1].PID, ps[1].Comm)
+	fmt.Fprintf(&b, "Namespaces of %d (%s) and %d (%s)\n\n", ps[0].PID, Clean(ps[0].Comm), ps[1].PID, Clean(ps[1].Comm))
 	fmt.Fprintf(&b, "  %-8s %-12s %-12s\n", "KIND", fmt.Sprint(ps[0].PID), fmt.Sprint(ps[1].PID))
 	for _, k := range probe.Kinds {
 		a, c := ps[0].Namespaces.Get(k), ps[1].Namespaces.Get(k)

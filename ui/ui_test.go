@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/isotop/isotop/probe"
 )
@@ -66,7 +67,7 @@ func press(m Model, keys ...string) Model {
 	return m
 }
 
-var ansi = regexp.MustCompile("\x1b\\[[0-9;]*[a-zA-Z]")
+var escapeCode = regexp.MustCompile("\x1b\\[[0-9;]*[a-zA-Z]")
 
 // TestGolden renders every view at 80x24 and 120x40 without color and compares it with the files
 // under testdata/golden (go test ./ui -update rewrites them).
@@ -76,7 +77,7 @@ func TestGolden(t *testing.T) {
 			m, _ := newTestModel(t, size[0], size[1])
 			m.view = v
 			got := m.render()
-			if ansi.MatchString(got) {
+			if escapeCode.MatchString(got) {
 				t.Errorf("%s: escape codes without color", v)
 			}
 			lines := strings.Split(got, "\n")
@@ -256,7 +257,72 @@ func TestColorAndNoColor(t *testing.T) {
 	s := fixtureSnapshot(t)
 	m := New(func() (*probe.Snapshot, error) { return s, nil }, Options{Color: true, ReadOnly: true})
 	m.setSnapshot(s)
-	if out := m.render(); !ansi.MatchString(out) || !strings.Contains(out, "READ-ONLY") {
+	if out := m.render(); !escapeCode.MatchString(out) || !strings.Contains(out, "READ-ONLY") {
 		t.Errorf("color view has no styling or no read-only mark")
+	}
+}
+
+// Text from the host is drawn, never obeyed: a command line with a newline, an escape sequence, a
+// tab, a C1 byte and bytes that are not UTF-8 stays on its row, escaped, and leaves the layout alone.
+func TestHostTextIsEscaped(t *testing.T) {
+	s := fixtureSnapshot(t)
+	hostile := []string{"bash", "-c", "sleep 1\n# two\x1b[2J\tthree\u009b4m\xff"}
+	s.Processes[0].Cmdline = hostile
+	s.Processes[0].Comm = "evil\x1b]0;title\x07"
+	s.Host.Hostname = "host\nname"
+	for _, size := range [][2]int{{80, 24}, {200, 50}} {
+		m := New(func() (*probe.Snapshot, error) { return s, nil }, Options{})
+		m.width, m.height = size[0], size[1]
+		m.setSnapshot(s)
+		m = press(m, "p", "/", "b", "a", "s", "h", "enter")
+		out := m.render()
+		if strings.ContainsAny(out, "\x1b\x07\t") || strings.Contains(out, "\xff") || strings.ContainsRune(out, '\u009b') {
+			t.Errorf("%dx%d: a control character reached the terminal:\n%q", size[0], size[1], out)
+		}
+		if n := strings.Count(out, "\n") + 1; n != size[1] {
+			t.Errorf("%dx%d: %d lines drawn, want %d:\n%s", size[0], size[1], n, size[1], out)
+		}
+		if !strings.Contains(out, `sleep 1\n# two\x1b[2J`) || !strings.Contains(out, `host\nname`) {
+			t.Errorf("%dx%d: the escaped text is not shown:\n%s", size[0], size[1], out)
+		}
+		m.marks = []string{procKey(&s.Processes[0]), procKey(&s.Processes[1])}
+		m = press(m, "x")
+		if out := m.render(); strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, `evil\x1b]0;title\x07`) {
+			t.Errorf("%dx%d: compare shows the command raw:\n%q", size[0], size[1], out)
+		}
+	}
+}
+
+func TestClean(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                 "",
+		"plain ünïcode 日本": "plain ünïcode 日本",
+		"a\nb\tc":          `a\nb\tc`,
+		"\x1b[31mred":      `\x1b[31mred`,
+		"c1 \u0085 \u009b": `c1 \x85 \x9b`,
+		"bad \xff\xfe utf": `bad \xff\xfe utf`,
+		"del \x7f":         `del \x7f`,
+	} {
+		if got := Clean(in); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A 128 KiB command line is cut to the column's width (fit was quadratic in its length once: a
+// build's compiler command line froze the screen).
+func TestFitLongLine(t *testing.T) {
+	long := strings.Repeat("/usr/lib/go/pkg/tool/compile ", 128<<10/29)
+	for _, w := range []int{1, 20, 80} {
+		got := fit(long, w)
+		if lipgloss.Width(got) != w || !strings.HasSuffix(got, "…") {
+			t.Errorf("fit(long, %d) = %q", w, got)
+		}
+	}
+	if got := fit("short", 80); got != "short" {
+		t.Errorf("fit(short) = %q", got)
+	}
+	if got := fit("日本語", 4); lipgloss.Width(got) > 4 {
+		t.Errorf("fit(wide) = %q, %d cells", got, lipgloss.Width(got))
 	}
 }

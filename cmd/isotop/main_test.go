@@ -143,3 +143,25 @@ func TestUnprivileged(t *testing.T) {
 		}
 	}
 }
+
+// A process's command line, a mount path or a hostname with newlines or escape sequences is printed
+// escaped: it cannot add rows or drive the operator's terminal.
+func TestTableEscapesHostText(t *testing.T) {
+	s := probe.Snapshot{Host: probe.Host{Hostname: "h\x1b]0;pwned\x07", Kernel: "6.1"}}
+	s.Namespaces = []probe.Namespace{
+		{Type: probe.NSNet, Inode: 1, Processes: 1, PID: 10, Command: "sh -c a\nb\x1b[2J"},
+		{Type: probe.NSNet, Inode: 2, Mounts: []string{"/run/netns/x\ny"}},
+	}
+	s.Errors = []probe.Error{{Path: "/proc/9/cmdline\r", Error: "gone\x1b[K"}}
+	var b bytes.Buffer
+	writeTable(&b, &s)
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\x07\r") {
+		t.Errorf("control characters reached the output:\n%q", out)
+	}
+	for _, want := range []string{`h\x1b]0;pwned\x07`, `sh -c a\nb\x1b[2J`, `mount /run/netns/x\ny`, `/proc/9/cmdline\x0d: gone\x1b[K`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/isotop/isotop/probe/probetest"
 )
@@ -21,19 +22,26 @@ func TestTUIInTmux(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	session := probetest.Name(t)
+	// A tmux server of the test's own (-L): the operator's sessions are never touched.
 	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", args...).CombinedOutput()
+		out, err := exec.Command("tmux", append([]string{"-L", session}, args...)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("tmux %v: %v\n%s", args, err, out)
 		}
 		return string(out)
 	}
 	tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", "env", "NO_COLOR=1", bin, "--interval", "500ms")
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", session).Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", session, "kill-server").Run() })
 	screen := func() string { return tmux("capture-pane", "-p", "-t", session) }
 	waitFor := func(what string) string {
+		t.Helper()
 		var s string
-		probetest.WaitFor(t, what, func() bool { s = screen(); return strings.Contains(s, what) })
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if s = screen(); strings.Contains(s, what) {
+				return s
+			}
+		}
+		t.Fatalf("timed out waiting for %q; the screen:\n%s", what, s)
 		return s
 	}
 	s := waitFor("busiest cgroups")
@@ -55,6 +63,6 @@ func TestTUIInTmux(t *testing.T) {
 	probetest.WaitFor(t, "the help to close", func() bool { return !strings.Contains(screen(), "Keys") })
 	tmux("send-keys", "-t", session, "q")
 	probetest.WaitFor(t, "isotop to quit", func() bool {
-		return exec.Command("tmux", "has-session", "-t", session).Run() != nil
+		return exec.Command("tmux", "-L", session, "has-session", "-t", session).Run() != nil
 	})
 }
