@@ -28,17 +28,7 @@ func BenchmarkSnapshotVsLsns(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	const groups, perGroup = 8, 250
-	before := countProcs(b)
-	for range groups {
-		// The shell is init of a new pid namespace: killing it makes the kernel kill its sleeps.
-		cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt "+strconv.Itoa(perGroup)+" ]; do sleep 3600 & i=$((i+1)); done; wait")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL,
-			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC}
-		probetest.Start(b, cmd)
-	}
-	probetest.WaitFor(b, "the extra processes", func() bool { return countProcs(b) >= before+groups*(perGroup+1) })
-	b.Logf("%d processes on the host during the benchmark", countProcs(b))
+	fillHost(b, 8, 250)
 
 	runOnce := func(name string, args ...string) time.Duration {
 		// Both write straight into /dev/null (a file, not a pipe this process would have to drain).
@@ -92,4 +82,90 @@ func countProcs(b *testing.B) int {
 		}
 	}
 	return n
+}
+
+// fillHost starts groups sets of new pid, mnt, net, uts and ipc namespaces with perGroup sleeps in
+// each, and waits for them; they are killed when the benchmark ends.
+func fillHost(b *testing.B, groups, perGroup int) {
+	before := countProcs(b)
+	for range groups {
+		// The shell is init of a new pid namespace: killing it makes the kernel kill its sleeps.
+		cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt "+strconv.Itoa(perGroup)+" ]; do sleep 3600 & i=$((i+1)); done; wait")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL,
+			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC}
+		probetest.Start(b, cmd)
+	}
+	probetest.WaitFor(b, "the extra processes", func() bool { return countProcs(b) >= before+groups*(perGroup+1) })
+	b.Logf("%d processes on the host during the benchmark", countProcs(b))
+}
+
+// BenchmarkTUIVsHtop runs the isotop TUI and htop side by side in tmux for 30 s, both refreshing
+// every second at 200x50, on a host with about 4000 processes, and reports the CPU time each used
+// (utime+stime of /proc/PID/stat) and their ratio (isotop/htop; lower is better). Run it with
+// -benchtime 1x: one run is 30 s.
+func BenchmarkTUIVsHtop(b *testing.B) {
+	probetest.RequireRoot(b)
+	htop, err := exec.LookPath("htop")
+	if err != nil {
+		b.Skip("needs htop (make bench installs it)")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		b.Skip("needs tmux")
+	}
+	bin := filepath.Join(b.TempDir(), "isotop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	if n := countProcs(b); n < 4000 {
+		fillHost(b, 16, (4000-n)/16)
+	}
+	server := probetest.Name(b)
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-L", server}, args...)...).CombinedOutput()
+		if err != nil {
+			b.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	b.Cleanup(func() { _ = exec.Command("tmux", "-L", server, "kill-server").Run() })
+	// htop gets a HOME of its own: it writes its settings there when it quits.
+	home := b.TempDir()
+	tmux("new-session", "-d", "-s", "htop", "-x", "200", "-y", "50", "env", "HOME="+home, htop, "-d", "10")
+	tmux("new-session", "-d", "-s", "isotop", "-x", "200", "-y", "50", bin, "--interval", "1s")
+	pid := func(session string) int {
+		p, err := strconv.Atoi(tmux("list-panes", "-t", session, "-F", "#{pane_pid}"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return p
+	}
+	htopPID, isotopPID := pid("htop"), pid("isotop")
+	time.Sleep(time.Second)
+	tmux("send-keys", "-t", "isotop", "p") // the process list, as htop shows
+	for b.Loop() {
+		time.Sleep(3 * time.Second) // both past their start
+		h0, i0 := cpuTicks(b, htopPID), cpuTicks(b, isotopPID)
+		time.Sleep(30 * time.Second)
+		h1, i1 := cpuTicks(b, htopPID), cpuTicks(b, isotopPID)
+		h, i := float64(h1-h0)/100, float64(i1-i0)/100
+		b.Logf("30 s at 1 s refresh, %d processes: isotop %.2f CPU s, htop %.2f CPU s", countProcs(b), i, h)
+		b.ReportMetric(i, "isotop-cpu-s")
+		b.ReportMetric(h, "htop-cpu-s")
+		b.ReportMetric(i/h, "isotop/htop")
+	}
+	if s := tmux("capture-pane", "-p", "-t", "isotop"); !strings.Contains(s, "[p Processes]") {
+		b.Errorf("isotop was not showing its process list:\n%s", s)
+	}
+}
+
+// cpuTicks is utime+stime of pid, in clock ticks (1/100 s).
+func cpuTicks(b *testing.B, pid int) uint64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	u, _ := strconv.ParseUint(f[11], 10, 64)
+	s, _ := strconv.ParseUint(f[12], 10, 64)
+	return u + s
 }
