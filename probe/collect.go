@@ -49,6 +49,9 @@ var (
 type procRecord struct {
 	Process
 	ns [len(nsLinks)]uint64
+	// checked is when the parts beyond /proc/PID/stat were read; zero when reading them gave an
+	// error (such a read is not cached: the error is reported again by the next snapshot).
+	checked time.Time
 }
 
 // errorList collects Errors from one goroutine.
@@ -60,7 +63,11 @@ func (l *errorList) add(path string, err error) {
 
 // Snapshot reads the host once. It fails only when the process list itself cannot be read; every
 // other problem (a process that vanished, a file that is unreadable) becomes an entry in Errors.
-func (fs FS) Snapshot() (*Snapshot, error) {
+func (fs FS) Snapshot() (*Snapshot, error) { return fs.snapshot(nil) }
+
+// snapshot reads the host, taking from cache what cannot have changed (see RecheckPeriod) and
+// leaving in it what it read; cache may be nil.
+func (fs FS) snapshot(cache *procCache) (*Snapshot, error) {
 	s := &Snapshot{Schema: Schema, Taken: time.Now().UTC()}
 	var errs errorList
 	fs.readHost(&s.Host, &errs)
@@ -77,7 +84,16 @@ func (fs FS) Snapshot() (*Snapshot, error) {
 		w.mounts, w.mode, w.nodes = fs.cgroups(&w.errs)
 		walked <- w
 	}()
-	recs := fs.readProcesses(pids, s.Host.BootTime, &errs)
+	recs := fs.readProcesses(pids, s.Host.BootTime, &errs, cache, s.Taken)
+	if cache != nil {
+		entries := make(map[int]cachedProc, len(recs))
+		for i := range recs {
+			if !recs[i].checked.IsZero() {
+				entries[recs[i].PID] = cachedProc{rec: recs[i], checked: recs[i].checked}
+			}
+		}
+		cache.entries = entries
+	}
 	fs.forChildren(recs, &errs)
 
 	host, from := fs.hostNamespaces(recs, &errs)
@@ -178,8 +194,9 @@ func (fs FS) listPIDs() ([]int, error) {
 }
 
 // readProcesses reads every pid on GOMAXPROCS goroutines (the work is system calls into procfs,
-// which scale with cores) and returns the processes still alive, in pid order.
-func (fs FS) readProcesses(pids []int, boot time.Time, errs *errorList) []procRecord {
+// which scale with cores) and returns the processes still alive, in pid order. With a cache, a
+// process read in full less than its period ago costs one read of its stat (see RecheckPeriod).
+func (fs FS) readProcesses(pids []int, boot time.Time, errs *errorList, cache *procCache, now time.Time) []procRecord {
 	recs := make([]procRecord, len(pids))
 	alive := make([]bool, len(pids))
 	workers := min(runtime.GOMAXPROCS(0), len(pids)/32+1)
@@ -196,7 +213,20 @@ func (fs FS) readProcesses(pids []int, boot time.Time, errs *errorList) []procRe
 				if i >= len(pids) {
 					return
 				}
-				alive[i] = r.read(pids[i], &recs[i])
+				pid := pids[i]
+				if cache != nil {
+					if e, ok := cache.entries[pid]; ok && now.Before(cache.due(pid, e.checked)) {
+						if ok, gone := r.readCached(pid, &e, &recs[i]); ok || gone {
+							alive[i] = ok
+							continue
+						}
+					}
+				}
+				n := len(*r.errs)
+				alive[i] = r.read(pid, &recs[i])
+				if alive[i] && len(*r.errs) == n {
+					recs[i].checked = now
+				}
 			}
 		}()
 	}
@@ -248,13 +278,8 @@ func (r *procReader) read(pid int, rec *procRecord) bool {
 		return false
 	}
 	p := &rec.Process
-	p.PID, p.PPID, p.Comm, p.State = pid, st.PPID, st.Comm, string(st.State)
-	p.Threads, p.StartTicks = st.Threads, st.StartTicks
-	p.CPUUsec = (st.UTime + st.STime) * (1e6 / clockTicks)
-	p.RSSBytes = st.RSSPages * pageSize
-	if !r.boot.IsZero() {
-		p.Started = r.boot.Add(time.Duration(st.StartTicks) * (time.Second / clockTicks))
-	}
+	p.PID = pid
+	r.setStat(rec, st)
 
 	if data, err = readSingleAt(dfd, "status", &r.buf); err == nil {
 		var status procStatus
@@ -286,6 +311,18 @@ func (r *procReader) read(pid int, rec *procRecord) bool {
 	}
 	r.readNamespaces(dfd, dir, st.State, rec)
 	return true
+}
+
+// setStat fills rec with what /proc/PID/stat says.
+func (r *procReader) setStat(rec *procRecord, st procStat) {
+	p := &rec.Process
+	p.PPID, p.Comm, p.State = st.PPID, st.Comm, string(st.State)
+	p.Threads, p.StartTicks = st.Threads, st.StartTicks
+	p.CPUUsec = (st.UTime + st.STime) * (1e6 / clockTicks)
+	p.RSSBytes = st.RSSPages * pageSize
+	if !r.boot.IsZero() {
+		p.Started = r.boot.Add(time.Duration(st.StartTicks) * (time.Second / clockTicks))
+	}
 }
 
 func (r *procReader) readNamespaces(dfd int, dir string, state byte, rec *procRecord) {

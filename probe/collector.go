@@ -12,8 +12,9 @@ import (
 // limit hit), whether seen between two snapshots or, while Watch runs, by inotify as they happen,
 // so that an OOM kill in a cgroup that is removed a moment later is still recorded.
 type Collector struct {
-	fs   FS
-	prev *Snapshot
+	fs    FS
+	prev  *Snapshot
+	procs *procCache
 
 	mu     sync.Mutex
 	counts map[string]map[string]uint64 // cgroup path → counter → last value seen
@@ -25,12 +26,12 @@ const maxEvents = 500
 
 // NewCollector returns a Collector for the host fs describes.
 func NewCollector(fs FS) *Collector {
-	return &Collector{fs: fs, counts: map[string]map[string]uint64{}}
+	return &Collector{fs: fs, counts: map[string]map[string]uint64{}, procs: newProcCache(RecheckPeriod)}
 }
 
 // Snapshot takes a snapshot and adds the rates and events since the previous one.
 func (c *Collector) Snapshot() (*Snapshot, error) {
-	s, err := c.fs.Snapshot()
+	s, err := c.fs.snapshot(c.procs)
 	if err != nil {
 		return nil, err
 	}

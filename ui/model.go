@@ -37,6 +37,7 @@ const (
 	explainOverlay
 	jumpOverlay
 	compareOverlay
+	detailOverlay
 )
 
 type place struct {
@@ -68,6 +69,8 @@ type Model struct {
 	history []place
 	marks   []string // process keys marked for compare
 	over    overlay
+	more    More          // of the selected row, while an overlay shows it
+	expCol  [numViews]int // the column (value) the explain overlay is on
 	paused  bool
 	width   int
 	height  int
@@ -244,12 +247,24 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 	}
 	if m.over == jumpOverlay && k != "q" && k != "ctrl+c" {
 		m.over = noOverlay
-		if r := m.selected(); r != nil && len(k) == 1 && k[0] >= '1' && k[0] <= '9' {
-			if i := int(k[0] - '1'); i < len(r.Jumps) {
-				m.goTo(r.Jumps[i].View, r.Jumps[i].Key)
+		if len(k) == 1 && k[0] >= '1' && k[0] <= '9' {
+			if i := int(k[0] - '1'); i < len(m.more.Jumps) {
+				m.goTo(m.more.Jumps[i].View, m.more.Jumps[i].Key)
 			}
 		}
 		return m, nil
+	}
+	if m.over == explainOverlay {
+		// ←→ (and h l, tab) move from value to value of the row; e or esc closes.
+		n := len(m.tables[m.view].Columns)
+		switch k {
+		case "right", "l", "tab":
+			m.expCol[m.view] = (m.expCol[m.view] + 1) % n
+			return m, nil
+		case "left", "h", "shift+tab":
+			m.expCol[m.view] = (m.expCol[m.view] + n - 1) % n
+			return m, nil
+		}
 	}
 	if m.over != noOverlay && k != "q" && k != "ctrl+c" {
 		m.over = noOverlay
@@ -290,11 +305,12 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 		m.paused = !m.paused
 	case "enter":
 		if r := m.selected(); r != nil {
-			switch len(r.Jumps) {
+			m.more = r.More()
+			switch len(m.more.Jumps) {
 			case 0:
 				m.status = "nothing to jump to from here"
 			case 1:
-				m.goTo(r.Jumps[0].View, r.Jumps[0].Key)
+				m.goTo(m.more.Jumps[0].View, m.more.Jumps[0].Key)
 			default:
 				m.over = jumpOverlay
 			}
@@ -307,8 +323,12 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 			m.refresh(p.view)
 		}
 	case "e":
-		if m.selected() != nil {
-			m.over = explainOverlay
+		if r := m.selected(); r != nil {
+			m.more, m.over = r.More(), explainOverlay
+		}
+	case "i":
+		if r := m.selected(); r != nil {
+			m.more, m.over = r.More(), detailOverlay
 		}
 	case "m":
 		if r := m.selected(); r != nil && strings.HasPrefix(r.Key, "proc:") {
@@ -363,7 +383,7 @@ func (m Model) render() string {
 	b.WriteByte('\n')
 	b.WriteString(m.tabsLine())
 	b.WriteByte('\n')
-	body := m.body()
+	body := m.withSidePane(m.body())
 	switch m.over {
 	case helpOverlay:
 		body = m.box(helpText)
@@ -373,6 +393,8 @@ func (m Model) render() string {
 		body = m.box(m.jumpText())
 	case compareOverlay:
 		body = m.box(m.compareText())
+	case detailOverlay:
+		body = m.box(m.detailText(m.bodyHeight() - 2))
 	}
 	lines := strings.Split(body, "\n")
 	h := m.bodyHeight() + 1

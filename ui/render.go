@@ -103,7 +103,8 @@ func (m Model) body() string {
 	}
 	t := m.tables[m.view]
 	rows := m.rows[m.view]
-	w := widths(t.Columns, m.width)
+	tw := m.tableWidth()
+	w := widths(t.Columns, tw)
 	var b strings.Builder
 	head := "  "
 	for i, c := range t.Columns {
@@ -113,7 +114,7 @@ func (m Model) body() string {
 		}
 		head += pad(title, w[i], c.Right) + " "
 	}
-	b.WriteString(m.styles.Header.Render(fit(head, m.width)))
+	b.WriteString(m.styles.Header.Render(fit(head, tw)))
 	if len(rows) == 0 {
 		b.WriteString("\n  (nothing")
 		if m.filter[m.view] != "" {
@@ -145,13 +146,58 @@ func (m Model) body() string {
 			}
 			line += pad(cell, w[j], c.Right) + " "
 		}
-		line = fit(line, m.width)
+		line = fit(line, tw)
 		if i == m.cursor[m.view] {
 			line = m.styles.Selected.Render(line)
 		}
 		b.WriteString("\n" + line)
 	}
 	return b.String()
+}
+
+// sidePane is the width of the detail pane beside the table on a wide terminal (0: none).
+func (m Model) sidePane() int {
+	if m.width < 150 || m.view == Overview {
+		return 0
+	}
+	return min(80, m.width-100)
+}
+
+func (m Model) tableWidth() int {
+	if p := m.sidePane(); p > 0 {
+		return m.width - p - 1
+	}
+	return m.width
+}
+
+// withSidePane puts the selected row's detail to the right of the table's lines.
+func (m Model) withSidePane(body string) string {
+	pw := m.sidePane()
+	r := m.selected()
+	if pw == 0 || r == nil {
+		return body
+	}
+	detail := r.More().Detail
+	lines := strings.Split(body, "\n")
+	h := m.bodyHeight()
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	if len(detail) > h {
+		detail = append(detail[:h-1:h-1], fmt.Sprintf("… %d more lines", len(detail)-h+1))
+	}
+	tw := m.tableWidth()
+	for i := range lines {
+		d := ""
+		if i < len(detail) {
+			d = Clean(detail[i])
+		}
+		if gap := tw - lipgloss.Width(lines[i]); gap > 0 {
+			lines[i] += strings.Repeat(" ", gap)
+		}
+		lines[i] += m.styles.Dim.Render("│") + fit(d, pw)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (m Model) overview() string {
@@ -237,31 +283,74 @@ func (m Model) overview() string {
 	return b.String()
 }
 
+// explainText explains one value of the selected row: the file it comes from, the command that
+// shows it, and what it means; the other values are a ←→ away.
 func (m Model) explainText() string {
+	cols := m.tables[m.view].Columns
 	r := m.selected()
-	if r == nil {
+	if r == nil || len(cols) == 0 {
 		return ""
 	}
+	c := min(m.expCol[m.view], len(cols)-1)
 	var b strings.Builder
-	b.WriteString("Where this comes from\n\n")
-	for _, f := range r.Explain.Files {
+	b.WriteString("Where this value comes from   ")
+	for i, col := range cols {
+		if i == c {
+			b.WriteString("[" + col.Title + "] ")
+		} else {
+			b.WriteString(col.Title + " ")
+		}
+	}
+	value := ""
+	if c < len(r.Cells) {
+		value = strings.TrimSpace(r.Cells[c])
+	}
+	b.WriteString("\n\n  " + cols[c].Title + ": " + Clean(value) + "\n\n")
+	var e Explanation
+	if c < len(m.more.Explain) {
+		e = m.more.Explain[c]
+	}
+	if len(e.Files) == 0 && e.Command == "" && e.Meaning == "" {
+		b.WriteString("  (nothing more to say about this one)\n")
+	}
+	for i, f := range e.Files {
+		if i == 3 && len(e.Files) > 4 {
+			fmt.Fprintf(&b, "  file:    … and %d more\n", len(e.Files)-i)
+			break
+		}
 		b.WriteString("  file:    " + Clean(f) + "\n")
 	}
-	if r.Explain.Command != "" {
-		b.WriteString("  shell:   " + Clean(r.Explain.Command) + "\n")
+	if e.Command != "" {
+		b.WriteString("  shell:   " + Clean(e.Command) + "\n")
 	}
-	if r.Explain.Meaning != "" {
-		b.WriteString("\n" + r.Explain.Meaning + "\n")
+	if e.Meaning != "" {
+		b.WriteString("\n  " + e.Meaning + "\n")
 	}
-	b.WriteString("\n(any key closes)")
+	b.WriteString("\n(←→ another value, any other key closes)")
 	return b.String()
 }
 
+// detailText is the selected object in full, cut to h lines.
+func (m Model) detailText(h int) string {
+	d := m.more.Detail
+	if len(d) == 0 {
+		return "nothing more on this row\n\n(any key closes)"
+	}
+	lines := make([]string, 0, len(d))
+	for _, l := range d {
+		lines = append(lines, Clean(l))
+	}
+	if h > 2 && len(lines) > h-2 {
+		n := len(lines) - (h - 3)
+		lines = append(lines[:h-3], fmt.Sprintf("… %d more lines (isotop snapshot --json has all)", n))
+	}
+	return strings.Join(lines, "\n") + "\n\n(any key closes)"
+}
+
 func (m Model) jumpText() string {
-	r := m.selected()
 	var b strings.Builder
 	b.WriteString("Jump to\n\n")
-	for i, j := range r.Jumps {
+	for i, j := range m.more.Jumps {
 		if i == 9 {
 			break
 		}
@@ -306,7 +395,8 @@ const helpText = `Keys
   ⌫ ← h         back, like a browser's history
   /             filter this view (enter keeps it, esc clears it)
   s S           sort by the next column, reverse
-  e             explain: the file a value comes from and the command that shows it
+  e             explain a value: its file, the command that shows it (←→ the next value)
+  i             the selected object in full (pids, maps, parents, limits, peers)
   m x           mark two processes, compare their namespaces
   space         pause the refresh
   ?             this help

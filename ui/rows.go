@@ -46,23 +46,39 @@ type Jump struct {
 	Key   string
 }
 
-// Explanation says where a row's values come from, for teaching labs.
+// Explanation says where one value comes from, for teaching labs.
 type Explanation struct {
-	Files   []string // the kernel files read
+	Files   []string // the kernel files read (or the interface, such as netlink)
 	Command string   // a shell command that shows the same
 	Meaning string   // one line on what it means
 }
 
-// Row is one line of a table: a stable key (the object's identity, kept across refreshes), its
-// cells, its indentation in a tree, where it links to, and how it is explained.
-type Row struct {
-	Key     string
-	Cells   []string
-	Depth   int
+// More is what a row shows on demand: where it links to, where each of its values comes from (one
+// Explanation per column), and the object in full for the detail pane. It is built when asked for,
+// not on every refresh: a host has thousands of rows and an operator looks at one.
+type More struct {
 	Jumps   []Jump
-	Explain Explanation
+	Explain []Explanation
+	Detail  []string
+}
+
+// Row is one line of a table: a stable key (the object's identity, kept across refreshes), its
+// cells, its indentation in a tree, and what it shows on demand.
+type Row struct {
+	Key   string
+	Cells []string
+	Depth int
 	// Sort holds a sortable value per column (numbers as zero-padded strings); empty: the cell.
 	Sort []string
+	more func() More
+}
+
+// More builds what the row shows on demand.
+func (r *Row) More() More {
+	if r.more == nil {
+		return More{}
+	}
+	return r.more()
 }
 
 // Table is a view's columns and rows; TreeCol is the column indented by a row's depth.
@@ -83,7 +99,11 @@ func linkKey(ino uint64, idx int) string {
 	return "link:" + strconv.FormatUint(ino, 10) + ":" + strconv.Itoa(idx)
 }
 
-func num(n uint64) string { return fmt.Sprintf("%020d", n) }
+func num(n uint64) string {
+	const zeros = "00000000000000000000"
+	d := strconv.FormatUint(n, 10)
+	return zeros[len(d):] + d
+}
 
 // kindLetters abbreviates namespace kinds for the isolation column: C I M N P T U u (uts).
 var kindLetters = map[probe.NSKind]string{probe.NSCgroup: "C", probe.NSIPC: "I", probe.NSMnt: "M", probe.NSNet: "N",
@@ -104,12 +124,15 @@ func isolation(kinds []probe.NSKind) string {
 
 // NamespaceTable lists namespaces by kind; pid and user namespaces as trees under their parents.
 func NamespaceTable(s *probe.Snapshot) Table {
-	t := Table{Columns: []Column{{Title: "TYPE", Width: 6}, {Title: "NS", Width: 10, Right: true},
+	t := Table{Columns: []Column{{Title: "TYPE", Width: 6}, {Title: "NS", Width: 13},
 		{Title: "PROCS", Width: 5, Right: true}, {Title: "PID", Width: 7, Right: true}, {Title: "OWNER", Width: 10, Right: true},
 		{Title: "COMMAND / HELD BY", Width: 20, Flex: true}}, TreeCol: 1}
-	byKind := map[probe.NSKind][]probe.Namespace{}
-	for _, ns := range s.Namespaces {
+	byKind := map[probe.NSKind][]*probe.Namespace{}
+	index := map[string]*probe.Namespace{}
+	for i := range s.Namespaces {
+		ns := &s.Namespaces[i]
 		byKind[ns.Type] = append(byKind[ns.Type], ns)
+		index[nsKey(ns.Type, ns.Inode)] = ns
 	}
 	for _, kind := range probe.Kinds {
 		list := byKind[kind]
@@ -130,38 +153,109 @@ func NamespaceTable(s *probe.Snapshot) Table {
 			if held == "" {
 				held = "(owner or parent of another namespace)"
 			}
-			owner := "-"
+			owner, pid := "-", "-"
 			if ns.OwnerUserNS != nil {
 				owner = strconv.FormatUint(*ns.OwnerUserNS, 10)
 			}
-			pid := "-"
-			row := Row{Key: nsKey(ns.Type, ns.Inode), Depth: depth[ns.Inode],
-				Explain: Explanation{
-					Files:   []string{fmt.Sprintf("/proc/%d/ns/%s", ns.PID, ns.Type)},
-					Command: fmt.Sprintf("readlink /proc/%d/ns/%s   # or: lsns -t %s", ns.PID, ns.Type, ns.Type),
-					Meaning: nsMeaning[ns.Type]}}
 			if ns.PID > 0 {
 				pid = strconv.Itoa(ns.PID)
-				row.Jumps = append(row.Jumps, Jump{"lowest process", Processes, "proc:" + pid})
-			} else if len(ns.Mounts) > 0 {
-				row.Explain.Files = []string{ns.Mounts[0], "/proc/self/mountinfo"}
-				row.Explain.Command = "grep nsfs /proc/self/mountinfo"
 			}
-			if ns.Type == probe.NSNet {
-				row.Jumps = append(row.Jumps, Jump{"links", Network, netKey(ns.Inode)})
-			}
-			if ns.OwnerUserNS != nil {
-				row.Jumps = append(row.Jumps, Jump{"owner user namespace", Namespaces, nsKey(probe.NSUser, *ns.OwnerUserNS)})
-			}
-			if ns.Parent != nil {
-				row.Jumps = append(row.Jumps, Jump{"parent", Namespaces, nsKey(ns.Type, *ns.Parent)})
-			}
-			row.Cells = []string{string(ns.Type), strconv.FormatUint(ns.Inode, 10), strconv.Itoa(ns.Processes), pid, owner, held}
-			row.Sort = []string{string(ns.Type), num(ns.Inode), num(uint64(ns.Processes)), num(uint64(ns.PID)), owner, held}
-			t.Rows = append(t.Rows, row)
+			t.Rows = append(t.Rows, Row{Key: nsKey(ns.Type, ns.Inode), Depth: depth[ns.Inode],
+				Cells: []string{string(ns.Type), strconv.FormatUint(ns.Inode, 10), strconv.Itoa(ns.Processes), pid, owner, held},
+				Sort:  []string{string(ns.Type), num(ns.Inode), num(uint64(ns.Processes)), num(uint64(ns.PID)), owner, held},
+				more:  func() More { return namespaceMore(s, ns, index) }})
 		}
 	}
 	return t
+}
+
+func namespaceMore(s *probe.Snapshot, ns *probe.Namespace, index map[string]*probe.Namespace) More {
+	var m More
+	link := fmt.Sprintf("/proc/%d/ns/%s", ns.PID, ns.Type)
+	if ns.PID > 0 {
+		m.Jumps = append(m.Jumps, Jump{"lowest process", Processes, "proc:" + strconv.Itoa(ns.PID)})
+	}
+	if ns.Type == probe.NSNet {
+		m.Jumps = append(m.Jumps, Jump{"links", Network, netKey(ns.Inode)})
+	}
+	if ns.OwnerUserNS != nil {
+		m.Jumps = append(m.Jumps, Jump{"owner user namespace", Namespaces, nsKey(probe.NSUser, *ns.OwnerUserNS)})
+	}
+	if ns.Parent != nil {
+		m.Jumps = append(m.Jumps, Jump{"parent", Namespaces, nsKey(ns.Type, *ns.Parent)})
+	}
+	where := Explanation{Files: []string{link}, Command: "readlink " + link}
+	if ns.PID == 0 && len(ns.Mounts) > 0 {
+		where = Explanation{Files: []string{ns.Mounts[0], "/proc/self/mountinfo"}, Command: "grep nsfs /proc/self/mountinfo"}
+	}
+	m.Explain = []Explanation{
+		{Files: where.Files, Command: "lsns -t " + string(ns.Type), Meaning: nsMeaning[ns.Type]},
+		{Files: where.Files, Command: where.Command, Meaning: "the namespace's identity: the inode of its nsfs file, the same for every process in it (the device is nsfs's)"},
+		{Files: []string{"/proc/*/ns/" + string(ns.Type)}, Command: "lsns -t " + string(ns.Type) + " -o NS,NPROCS",
+			Meaning: "how many processes are in it: isotop reads the link of every process"},
+		{Files: []string{link}, Command: "lsns -t " + string(ns.Type) + " -o NS,PID", Meaning: "the lowest pid in it, as lsns shows"},
+		{Files: where.Files, Command: "lsns -t " + string(ns.Type) + " -o NS,USERNS   # ioctl(fd, NS_GET_USERNS)",
+			Meaning: "the user namespace that owns it: its root has capabilities over this namespace"},
+		{Files: append([]string{fmt.Sprintf("/proc/%d/cmdline", ns.PID)}, ns.Mounts...), Command: fmt.Sprintf("tr '\\0' ' ' < /proc/%d/cmdline; findmnt -t nsfs", ns.PID),
+			Meaning: "the lowest pid's command; a bind mount (ip netns add, a runtime) keeps a namespace alive without processes"},
+	}
+	m.Detail = append(m.Detail, fmt.Sprintf("%s namespace %d", ns.Type, ns.Inode), "")
+	m.Detail = append(m.Detail, fmt.Sprintf("processes  %d", ns.Processes))
+	if len(ns.PIDs) > 0 {
+		m.Detail = append(m.Detail, wrapInts("pids      ", ns.PIDs, 200)...)
+	}
+	if len(ns.ForChildren) > 0 {
+		m.Detail = append(m.Detail, wrapInts("children  ", ns.ForChildren, 50)...)
+	}
+	for _, mnt := range ns.Mounts {
+		m.Detail = append(m.Detail, "bind mount "+mnt)
+	}
+	if ns.OwnerUserNS != nil {
+		m.Detail = append(m.Detail, fmt.Sprintf("owner      user %d", *ns.OwnerUserNS))
+	}
+	if ns.OwnerUID != nil {
+		m.Detail = append(m.Detail, fmt.Sprintf("created by uid %d", *ns.OwnerUID))
+	}
+	for _, r := range ns.UIDMap {
+		m.Detail = append(m.Detail, fmt.Sprintf("uid_map    %d-%d inside = %d-%d outside", r.Inside, r.Inside+r.Count-1, r.Outside, r.Outside+r.Count-1))
+	}
+	for _, r := range ns.GIDMap {
+		m.Detail = append(m.Detail, fmt.Sprintf("gid_map    %d-%d inside = %d-%d outside", r.Inside, r.Inside+r.Count-1, r.Outside, r.Outside+r.Count-1))
+	}
+	if ns.Parent != nil {
+		chain := []string{strconv.FormatUint(ns.Inode, 10)}
+		for p, n := ns.Parent, 0; p != nil && n < 33; n++ { // the kernel nests at most 32 deep
+			chain = append(chain, strconv.FormatUint(*p, 10))
+			next := index[nsKey(ns.Type, *p)]
+			if next == nil {
+				break
+			}
+			p = next.Parent
+		}
+		m.Detail = append(m.Detail, "parents    "+strings.Join(chain, " → "))
+	}
+	return m
+}
+
+// wrapInts lists numbers after a label, at most limit of them, 10 to a line.
+func wrapInts(label string, v []int, limit int) []string {
+	var out []string
+	for i := 0; i < len(v) && i < limit; i += 10 {
+		var b strings.Builder
+		if i == 0 {
+			b.WriteString(label)
+		} else {
+			b.WriteString(strings.Repeat(" ", len(label)))
+		}
+		for _, n := range v[i:min(i+10, len(v), limit)] {
+			b.WriteString(" " + strconv.Itoa(n))
+		}
+		out = append(out, b.String())
+	}
+	if len(v) > limit {
+		out = append(out, fmt.Sprintf("%s … and %d more", strings.Repeat(" ", len(label)), len(v)-limit))
+	}
+	return out
 }
 
 var nsMeaning = map[probe.NSKind]string{
@@ -176,13 +270,13 @@ var nsMeaning = map[probe.NSKind]string{
 }
 
 // treeOrder puts namespaces after their parents, depth-first, and fills their depth.
-func treeOrder(list []probe.Namespace, depth map[uint64]int) []probe.Namespace {
-	children := map[uint64][]probe.Namespace{}
+func treeOrder(list []*probe.Namespace, depth map[uint64]int) []*probe.Namespace {
+	children := map[uint64][]*probe.Namespace{}
 	inList := map[uint64]bool{}
 	for _, ns := range list {
 		inList[ns.Inode] = true
 	}
-	var roots []probe.Namespace
+	var roots []*probe.Namespace
 	for _, ns := range list {
 		if ns.Parent != nil && inList[*ns.Parent] {
 			children[*ns.Parent] = append(children[*ns.Parent], ns)
@@ -190,9 +284,9 @@ func treeOrder(list []probe.Namespace, depth map[uint64]int) []probe.Namespace {
 			roots = append(roots, ns)
 		}
 	}
-	var out []probe.Namespace
-	var walk func(ns probe.Namespace, d int)
-	walk = func(ns probe.Namespace, d int) {
+	var out []*probe.Namespace
+	var walk func(ns *probe.Namespace, d int)
+	walk = func(ns *probe.Namespace, d int) {
 		if d > 64 {
 			return
 		}
@@ -248,24 +342,7 @@ func ProcessTable(s *probe.Snapshot) Table {
 		row := Row{Key: procKey(p), Depth: d,
 			Cells: []string{strconv.Itoa(p.PID), nspid, strconv.Itoa(p.UID), isolation(p.Isolated), names[p.Container], cmd},
 			Sort:  []string{num(uint64(p.PID)), nspid, num(uint64(p.UID)), isolation(p.Isolated), names[p.Container], cmd},
-			Explain: Explanation{
-				Files:   []string{fmt.Sprintf("/proc/%d/stat", p.PID), fmt.Sprintf("/proc/%d/status", p.PID), fmt.Sprintf("/proc/%d/ns/", p.PID)},
-				Command: fmt.Sprintf("grep -E 'Uid|NSpid' /proc/%d/status; ls -l /proc/%d/ns", p.PID, p.PID),
-				Meaning: "ISOLATED: the namespace kinds in which this process differs from the host (C cgroup, I ipc, M mnt, N net, P pid, T time, U user, u uts); NSPID: its pid inside its own pid namespace"}}
-		if p.Container != "" {
-			row.Jumps = append(row.Jumps, Jump{"container", Containers, "ct:" + p.Container})
-		}
-		if p.Cgroup != "" {
-			row.Jumps = append(row.Jumps, Jump{"cgroup " + p.Cgroup, Cgroups, cgKey(p.Cgroup)})
-		}
-		for _, k := range probe.Kinds {
-			if ino := p.Namespaces.Get(k); ino != 0 {
-				row.Jumps = append(row.Jumps, Jump{string(k) + " namespace", Namespaces, nsKey(k, ino)})
-			}
-		}
-		if p.Namespaces.Net != 0 {
-			row.Jumps = append(row.Jumps, Jump{"network", Network, netKey(p.Namespaces.Net)})
-		}
+			more:  func() More { return processMore(s, p) }}
 		t.Rows = append(t.Rows, row)
 		for _, c := range children[p.PID] {
 			walk(c, d+1)
@@ -277,12 +354,83 @@ func ProcessTable(s *probe.Snapshot) Table {
 	return t
 }
 
+func processMore(s *probe.Snapshot, p *probe.Process) More {
+	var m More
+	if p.Container != "" {
+		m.Jumps = append(m.Jumps, Jump{"container", Containers, "ct:" + p.Container})
+	}
+	if p.Cgroup != "" {
+		m.Jumps = append(m.Jumps, Jump{"cgroup " + p.Cgroup, Cgroups, cgKey(p.Cgroup)})
+	}
+	for _, k := range probe.Kinds {
+		if ino := p.Namespaces.Get(k); ino != 0 {
+			m.Jumps = append(m.Jumps, Jump{string(k) + " namespace", Namespaces, nsKey(k, ino)})
+		}
+	}
+	if p.Namespaces.Net != 0 {
+		m.Jumps = append(m.Jumps, Jump{"network", Network, netKey(p.Namespaces.Net)})
+	}
+	dir := "/proc/" + strconv.Itoa(p.PID)
+	m.Explain = []Explanation{
+		{Files: []string{dir + "/stat"}, Command: "cat " + dir + "/stat   # field 4 is the parent",
+			Meaning: "the process id as the host numbers it; the tree is drawn from each process's parent"},
+		{Files: []string{dir + "/status"}, Command: "grep NSpid " + dir + "/status",
+			Meaning: "its pid inside its own pid namespace (the last NSpid); - when it is in the host's"},
+		{Files: []string{dir + "/status"}, Command: "grep Uid " + dir + "/status",
+			Meaning: "its real uid as the host sees it; inside a user namespace it may be root"},
+		{Files: []string{dir + "/ns/*", "/proc/1/ns/*"}, Command: "ls -l " + dir + "/ns /proc/1/ns",
+			Meaning: "the namespace kinds in which it differs from the host (C cgroup, I ipc, M mnt, N net, P pid, T time, U user, u uts); the host is " + s.Host.NSFrom},
+		{Files: []string{dir + "/cgroup"}, Command: "cat " + dir + "/cgroup",
+			Meaning: "the container it belongs to, recognised from its cgroup path, or as an isolated tree"},
+		{Files: []string{dir + "/cmdline"}, Command: "tr '\\0' ' ' < " + dir + "/cmdline",
+			Meaning: "its arguments; [name] when it has none (a kernel thread): its comm from " + dir + "/stat"},
+	}
+	m.Detail = []string{fmt.Sprintf("process %d  %s", p.PID, p.Comm), "",
+		fmt.Sprintf("parent     %d", p.PPID),
+		fmt.Sprintf("state      %s, %d threads", p.State, p.Threads),
+		fmt.Sprintf("uid/gid    %d/%d", p.UID, p.GID),
+		fmt.Sprintf("started    %s", p.Started.Local().Format("2006-01-02 15:04:05")),
+		fmt.Sprintf("cpu        %.2f s", float64(p.CPUUsec)/1e6),
+		fmt.Sprintf("rss        %s", HumanBytes(p.RSSBytes))}
+	if len(p.NSPids) > 1 {
+		var chain []string
+		for _, n := range p.NSPids {
+			chain = append(chain, strconv.Itoa(n))
+		}
+		m.Detail = append(m.Detail, "pid chain  "+strings.Join(chain, " → ")+"  (host → innermost)")
+	}
+	if p.Cgroup != "" {
+		m.Detail = append(m.Detail, "cgroup     "+p.Cgroup)
+	}
+	if p.Container != "" {
+		m.Detail = append(m.Detail, "container  "+p.Container)
+	}
+	m.Detail = append(m.Detail, "", "namespaces")
+	for _, k := range probe.Kinds {
+		if ino := p.Namespaces.Get(k); ino != 0 {
+			mark := ""
+			if slices.Contains(p.Isolated, k) {
+				mark = "  isolated"
+			}
+			m.Detail = append(m.Detail, fmt.Sprintf("  %-7s %d%s", k, ino, mark))
+		}
+	}
+	m.Detail = append(m.Detail, "", "command")
+	cmd := strings.Join(p.Cmdline, " ")
+	if cmd == "" {
+		cmd = "[" + p.Comm + "]"
+	}
+	m.Detail = append(m.Detail, "  "+cmd)
+	return m
+}
+
 // CgroupTable lists the cgroup tree with usage against the limits in force.
 func CgroupTable(s *probe.Snapshot) Table {
 	t := Table{Columns: []Column{{Title: "CGROUP", Width: 16, Flex: true}, {Title: "PROCS", Width: 5, Right: true},
 		{Title: "CPU%", Width: 5, Right: true}, {Title: "CPUS", Width: 5, Right: true}, {Title: "MEMORY", Width: 17},
 		{Title: "PIDS", Width: 8, Right: true}, {Title: "PSI", Width: 5, Right: true}, {Title: "THROTL", Width: 6, Right: true}}}
-	for _, c := range s.Cgroups {
+	for i := range s.Cgroups {
+		c := &s.Cgroups[i]
 		name := path.Base(c.Path)
 		depth := strings.Count(c.Path, "/")
 		if c.Path == "/" {
@@ -317,30 +465,146 @@ func CgroupTable(s *probe.Snapshot) Table {
 		if c.Pressure != nil && c.Pressure.CPU != nil && c.Pressure.CPU.Some != nil {
 			psi = fmt.Sprintf("%.1f", c.Pressure.CPU.Some.Avg10)
 		}
-		files := make([]string, 0, len(c.Dirs))
-		for _, d := range c.Dirs {
-			files = append(files, d)
-		}
-		slices.Sort(files)
-		row := Row{Key: cgKey(c.Path), Depth: depth, Cells: []string{name, strconv.Itoa(c.Procs), cpuPct, cpus, mem, pids, psi, thr},
+		t.Rows = append(t.Rows, Row{Key: cgKey(c.Path), Depth: depth, Cells: []string{name, strconv.Itoa(c.Procs), cpuPct, cpus, mem, pids, psi, thr},
 			Sort: []string{c.Path, num(uint64(c.Procs)), num(cpuSort), cpus, num(memSort), pids, psi, thr},
-			Explain: Explanation{Files: files,
-				Command: "cat " + firstDir(files) + "/memory.max " + firstDir(files) + "/cpu.max   # v1: memory.limit_in_bytes, cpu.cfs_quota_us",
-				Meaning: "MEMORY used against the tightest limit from the root down (↑: set by an ancestor); CPUS the tightest quota or cpuset; PSI the share of the last 10 s some task waited for CPU"}}
-		if c.Memory != nil && c.Memory.EffectiveMaxFrom != "" && c.Memory.EffectiveMaxFrom != c.Path {
-			row.Jumps = append(row.Jumps, Jump{"memory limit set at " + c.Memory.EffectiveMaxFrom, Cgroups, cgKey(c.Memory.EffectiveMaxFrom)})
-		}
-		if len(c.PIDs) > 0 {
-			row.Jumps = append(row.Jumps, Jump{"first process", Processes, "proc:" + strconv.Itoa(c.PIDs[0])})
-		}
-		for i := range s.Containers {
-			if s.Containers[i].Cgroup == c.Path {
-				row.Jumps = append(row.Jumps, Jump{"container " + s.Containers[i].Name, Containers, ctKey(&s.Containers[i])})
-			}
-		}
-		t.Rows = append(t.Rows, row)
+			more: func() More { return cgroupMore(s, c) }})
 	}
 	return t
+}
+
+// cgFile is where a cgroup's controller file is: in the v1 hierarchy that has the controller, or in
+// the unified one (file v2 there, v1 in a v1 hierarchy).
+func cgFile(c *probe.Cgroup, ctrl, v2, v1 string) string {
+	for k, d := range c.Dirs {
+		if k != "unified" && slices.Contains(strings.Split(k, ","), ctrl) {
+			return d + "/" + v1
+		}
+	}
+	if d, ok := c.Dirs["unified"]; ok {
+		return d + "/" + v2
+	}
+	return "(no " + ctrl + " controller here)"
+}
+
+func cgroupMore(s *probe.Snapshot, c *probe.Cgroup) More {
+	var m More
+	if c.Memory != nil && c.Memory.EffectiveMaxFrom != "" && c.Memory.EffectiveMaxFrom != c.Path {
+		m.Jumps = append(m.Jumps, Jump{"memory limit set at " + c.Memory.EffectiveMaxFrom, Cgroups, cgKey(c.Memory.EffectiveMaxFrom)})
+	}
+	if c.CPU != nil && c.CPU.EffectiveCPUsFrom != "" && c.CPU.EffectiveCPUsFrom != c.Path {
+		m.Jumps = append(m.Jumps, Jump{"cpu limit set at " + c.CPU.EffectiveCPUsFrom, Cgroups, cgKey(c.CPU.EffectiveCPUsFrom)})
+	}
+	if len(c.PIDs) > 0 {
+		m.Jumps = append(m.Jumps, Jump{"first process", Processes, "proc:" + strconv.Itoa(c.PIDs[0])})
+	}
+	for i := range s.Containers {
+		if s.Containers[i].Cgroup == c.Path {
+			m.Jumps = append(m.Jumps, Jump{"container " + s.Containers[i].Name, Containers, ctKey(&s.Containers[i])})
+		}
+	}
+	dirs := make([]string, 0, len(c.Dirs))
+	for _, d := range c.Dirs {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	procs := cgFile(c, "pids", "cgroup.procs", "cgroup.procs")
+	if len(dirs) > 0 {
+		procs = dirs[0] + "/cgroup.procs"
+	}
+	usage := cgFile(c, "cpuacct", "cpu.stat", "cpuacct.usage")
+	quota := cgFile(c, "cpu", "cpu.max", "cpu.cfs_quota_us")
+	cpuset := cgFile(c, "cpuset", "cpuset.cpus.effective", "cpuset.effective_cpus")
+	memCur := cgFile(c, "memory", "memory.current", "memory.usage_in_bytes")
+	memMax := cgFile(c, "memory", "memory.max", "memory.limit_in_bytes")
+	pidsCur := cgFile(c, "pids", "pids.current", "pids.current")
+	pidsMax := cgFile(c, "pids", "pids.max", "pids.max")
+	psi := cgFile(c, "cpu", "cpu.pressure", "cpu.pressure")
+	if d, ok := c.Dirs["unified"]; ok {
+		psi = d + "/cpu.pressure"
+	}
+	thr := cgFile(c, "cpu", "cpu.stat", "cpu.stat")
+	m.Explain = []Explanation{
+		{Files: dirs, Command: "ls " + firstDir(dirs),
+			Meaning: "a cgroup, merged by path across the hierarchies that have it (v1: one per controller; v2: one)"},
+		{Files: []string{procs}, Command: "wc -l " + procs, Meaning: "processes directly in this cgroup (not in its children)"},
+		{Files: []string{usage}, Command: "cat " + usage + "   # twice, one refresh apart",
+			Meaning: "CPU time used since the previous snapshot, as % of one CPU (200 = two CPUs busy)"},
+		{Files: []string{quota, cpuset}, Command: "cat " + quota + " " + cpuset,
+			Meaning: "the tightest CPU limit from the root down, in CPUs: quota/period or the cpuset's size; ↑ when an ancestor sets it"},
+		{Files: []string{memCur, memMax}, Command: "cat " + memCur + " " + memMax,
+			Meaning: "memory charged to the cgroup (page cache included) against the tightest limit from the root down; ↑ when an ancestor sets it"},
+		{Files: []string{pidsCur, pidsMax}, Command: "cat " + pidsCur + " " + pidsMax, Meaning: "tasks (threads count) against pids.max"},
+		{Files: []string{psi}, Command: "cat " + psi,
+			Meaning: "pressure: % of the last 10 s in which some task here waited for a CPU (v2 only)"},
+		{Files: []string{thr}, Command: "grep throttled " + thr, Meaning: "how many CPU periods the quota stopped this cgroup in"},
+	}
+	m.Detail = cgroupDetail(c)
+	return m
+}
+
+func cgroupDetail(c *probe.Cgroup) []string {
+	d := []string{"cgroup " + c.Path, ""}
+	if len(c.Controllers) > 0 {
+		d = append(d, "controllers "+strings.Join(c.Controllers, " "))
+	}
+	d = append(d, fmt.Sprintf("processes  %d", c.Procs))
+	if len(c.PIDs) > 0 {
+		d = append(d, wrapInts("pids      ", c.PIDs, 50)...)
+	}
+	u := func(p *uint64) string {
+		if p == nil {
+			return "-"
+		}
+		return HumanBytes(*p)
+	}
+	if mem := c.Memory; mem != nil {
+		d = append(d, "", "memory")
+		d = append(d, fmt.Sprintf("  current %s  peak %s  working set %s", u(mem.Current), u(mem.Peak), u(mem.WorkingSet)))
+		d = append(d, fmt.Sprintf("  anon %s  file %s  kernel %s  shmem %s  swap %s", u(mem.Anon), u(mem.File), u(mem.Kernel), u(mem.Shmem), u(mem.Swap)))
+		d = append(d, fmt.Sprintf("  max %s  high %s  low %s  min %s", limitStr(mem.Max), limitStr(mem.High), limitStr(mem.Low), limitStr(mem.Min)))
+		from := mem.EffectiveMaxFrom
+		if from == "" {
+			from = "nothing limits it"
+		}
+		d = append(d, fmt.Sprintf("  in force %s (set at %s)", limitStr(mem.EffectiveMax), from))
+	}
+	if cpu := c.CPU; cpu != nil {
+		d = append(d, "", "cpu")
+		if cpu.RatePct != nil {
+			d = append(d, fmt.Sprintf("  using %.1f%% of one CPU", *cpu.RatePct))
+		}
+		if cpu.QuotaUsec != nil && cpu.PeriodUsec != nil {
+			d = append(d, fmt.Sprintf("  quota %s per %d µs", limitNum(cpu.QuotaUsec), *cpu.PeriodUsec))
+		}
+		if cpu.EffectiveCPUs != nil {
+			from := cpu.EffectiveCPUsFrom
+			if from == "" {
+				from = "the host's CPUs"
+			}
+			d = append(d, fmt.Sprintf("  in force %.3g CPUs (%s %s)", *cpu.EffectiveCPUs, from, cpu.EffectiveCPUsBy))
+		}
+		if cpu.Cpuset != "" {
+			d = append(d, "  cpuset "+cpu.Cpuset)
+		}
+		if cpu.NrThrottled != nil && cpu.NrPeriods != nil {
+			d = append(d, fmt.Sprintf("  throttled in %d of %d periods", *cpu.NrThrottled, *cpu.NrPeriods))
+		}
+	}
+	if p := c.PIDsCtl; p != nil && p.Current != nil {
+		d = append(d, "", fmt.Sprintf("pids %d of %s", *p.Current, limitNum(p.EffectiveMax)))
+	}
+	for k, dir := range c.Dirs {
+		d = append(d, fmt.Sprintf("dir %-12s %s", k, dir))
+	}
+	slices.Sort(d[len(d)-len(c.Dirs):])
+	return d
+}
+
+func limitNum(l *probe.Limit) string {
+	if l == nil || *l == probe.Unlimited {
+		return "max"
+	}
+	return strconv.FormatUint(uint64(*l), 10)
 }
 
 func firstDir(d []string) string {
@@ -397,15 +661,20 @@ func ContainerTable(s *probe.Snapshot) Table {
 	for i := range s.Cgroups {
 		cgs[s.Cgroups[i].Path] = &s.Cgroups[i]
 	}
+	names := NetNames(s)
 	for i := range s.Containers {
 		c := &s.Containers[i]
 		cpu, mem := "-", "-"
-		if cg := cgs[c.Cgroup]; cg != nil {
+		var cpuSort, memSort uint64
+		cg := cgs[c.Cgroup]
+		if cg != nil {
 			if cg.CPU != nil && cg.CPU.RatePct != nil {
 				cpu = fmt.Sprintf("%.0f", *cg.CPU.RatePct)
+				cpuSort = uint64(*cg.CPU.RatePct * 100)
 			}
 			if m := cg.Memory; m != nil && m.Current != nil {
 				mem = HumanBytes(*m.Current) + "/" + limitStr(m.EffectiveMax)
+				memSort = *m.Current
 			}
 		}
 		net := "host"
@@ -419,26 +688,116 @@ func ContainerTable(s *probe.Snapshot) Table {
 				if len(ifc.Addrs) > 0 {
 					s += " " + ifc.Addrs[0]
 				}
+				if ifc.Peer != nil {
+					s += " ↔ " + names[ifc.Peer.NetNS] + ":" + ifc.Peer.Name
+				}
 				parts = append(parts, s)
 			}
 			if len(parts) > 0 {
 				net = strings.Join(parts, ", ")
 			}
 		}
-		row := Row{Key: ctKey(c), Cells: []string{c.Runtime, c.Name, strconv.Itoa(c.PID), strconv.Itoa(len(c.PIDs)), cpu, mem, net},
-			Explain: Explanation{Files: []string{fmt.Sprintf("/proc/%d/cgroup", c.PID)},
-				Command: fmt.Sprintf("cat /proc/%d/cgroup", c.PID),
-				Meaning: "a container is recognised from its cgroup path, or as a tree of processes in namespaces of their own, and named from its runtime's files on disk"},
-			Jumps: []Jump{{"init process", Processes, "proc:" + strconv.Itoa(c.PID)}}}
-		if c.Cgroup != "" {
-			row.Jumps = append(row.Jumps, Jump{"cgroup", Cgroups, cgKey(c.Cgroup)})
-		}
-		if c.NetNS != 0 {
-			row.Jumps = append(row.Jumps, Jump{"network namespace", Network, netKey(c.NetNS)})
-		}
-		t.Rows = append(t.Rows, row)
+		t.Rows = append(t.Rows, Row{Key: ctKey(c), Cells: []string{c.Runtime, c.Name, strconv.Itoa(c.PID), strconv.Itoa(len(c.PIDs)), cpu, mem, net},
+			Sort: []string{c.Runtime, c.Name, num(uint64(c.PID)), num(uint64(len(c.PIDs))), num(cpuSort), num(memSort), net},
+			more: func() More { return containerMore(s, c, cg, names) }})
 	}
 	return t
+}
+
+func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, names map[uint64]string) More {
+	m := More{Jumps: []Jump{{"init process", Processes, "proc:" + strconv.Itoa(c.PID)}}}
+	if c.Cgroup != "" {
+		m.Jumps = append(m.Jumps, Jump{"cgroup", Cgroups, cgKey(c.Cgroup)})
+	}
+	if c.NetNS != 0 {
+		m.Jumps = append(m.Jumps, Jump{"network namespace", Network, netKey(c.NetNS)})
+	}
+	for _, ifc := range c.Interfaces {
+		if ifc.Peer != nil {
+			m.Jumps = append(m.Jumps, Jump{"host side of " + ifc.Name + ": " + ifc.Peer.Name, Network, linkKey(ifc.Peer.NetNS, ifc.Peer.Index)})
+		}
+	}
+	for k, others := range c.SharedWith {
+		for _, o := range others {
+			if o != "host" {
+				m.Jumps = append(m.Jumps, Jump{string(k) + " shared with " + o, Containers, "ct:" + o})
+			}
+		}
+	}
+	slices.SortStableFunc(m.Jumps[1:], func(a, b Jump) int { return strings.Compare(a.Label, b.Label) })
+	cgroupFile := fmt.Sprintf("/proc/%d/cgroup", c.PID)
+	var cpuFile, memFiles []string
+	if cg != nil {
+		cpuFile = []string{cgFile(cg, "cpuacct", "cpu.stat", "cpuacct.usage")}
+		memFiles = []string{cgFile(cg, "memory", "memory.current", "memory.usage_in_bytes"), cgFile(cg, "memory", "memory.max", "memory.limit_in_bytes")}
+	}
+	m.Explain = []Explanation{
+		{Files: []string{cgroupFile}, Command: "cat " + cgroupFile,
+			Meaning: "the runtime, recognised from the cgroup path (docker-<id>.scope, libpod-<id>, kubepods…/pod<uid>, lxc.payload.<name> …), or isolated: a tree of processes in namespaces of their own"},
+		{Files: []string{cgroupFile, "/var/lib/docker/containers/<id>/config.v2.json", "/var/lib/containers/storage/overlay-containers/containers.json"},
+			Command: "cat " + cgroupFile, Meaning: "the name from the runtime's own files on disk; the short id when they do not say"},
+		{Files: []string{fmt.Sprintf("/proc/%d/status", c.PID)}, Command: fmt.Sprintf("grep NSpid /proc/%d/status", c.PID),
+			Meaning: "the container's init as the host numbers it: pid 1 inside its pid namespace"},
+		{Files: []string{"/proc/*/cgroup", "/proc/*/ns/pid"}, Command: "cat " + firstOr(cgFile0(cg), cgroupFile),
+			Meaning: "the processes of the container: those in its cgroup, or in its namespaces"},
+		{Files: cpuFile, Command: "cat " + strings.Join(cpuFile, " ") + "   # twice, one refresh apart",
+			Meaning: "CPU time its cgroup used since the previous snapshot, as % of one CPU"},
+		{Files: memFiles, Command: "cat " + strings.Join(memFiles, " "), Meaning: "memory charged to its cgroup against the limit in force"},
+		{Files: []string{fmt.Sprintf("/proc/%d/ns/net", c.PID)}, Command: fmt.Sprintf("nsenter -t %d -n ip -br addr", c.PID),
+			Meaning: "its interfaces; ↔ the other end of each veth, usually on the host"},
+	}
+	m.Detail = []string{fmt.Sprintf("%s container %s", c.Runtime, c.Name), "", "id         " + c.ID}
+	if c.Image != "" {
+		m.Detail = append(m.Detail, "image      "+c.Image)
+	}
+	if c.Pod != nil {
+		m.Detail = append(m.Detail, fmt.Sprintf("pod        %+v", *c.Pod))
+	}
+	m.Detail = append(m.Detail, fmt.Sprintf("init       %d", c.PID))
+	m.Detail = append(m.Detail, wrapInts("pids      ", c.PIDs, 50)...)
+	cgroup := c.Cgroup
+	if cgroup == "" {
+		cgroup = "(shares its cgroup with processes outside it)"
+	}
+	m.Detail = append(m.Detail, "cgroup     "+cgroup, "", "namespaces")
+	for _, k := range probe.Kinds {
+		if ino := c.Namespaces.Get(k); ino != 0 {
+			shared := "own"
+			if w := c.SharedWith[k]; len(w) > 0 {
+				shared = "shared with " + strings.Join(w, ", ")
+			}
+			m.Detail = append(m.Detail, fmt.Sprintf("  %-7s %d  %s", k, ino, shared))
+		}
+	}
+	if len(c.Interfaces) > 0 {
+		m.Detail = append(m.Detail, "", "interfaces")
+		for _, ifc := range c.Interfaces {
+			line := fmt.Sprintf("  %s %s %s", ifc.Name, ifc.Kind, strings.Join(ifc.Addrs, " "))
+			if ifc.Peer != nil {
+				line += " ↔ " + names[ifc.Peer.NetNS] + ":" + ifc.Peer.Name
+			}
+			m.Detail = append(m.Detail, line)
+		}
+	}
+	if cg != nil {
+		m.Detail = append(m.Detail, "")
+		m.Detail = append(m.Detail, cgroupDetail(cg)...)
+	}
+	return m
+}
+
+func cgFile0(cg *probe.Cgroup) string {
+	if cg == nil {
+		return ""
+	}
+	return cgFile(cg, "pids", "cgroup.procs", "cgroup.procs")
+}
+
+func firstOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // NetNames gives each network namespace the name people know it by: "host", its first name (the
@@ -463,37 +822,133 @@ func NetworkTable(s *probe.Snapshot) Table {
 	t := Table{Columns: []Column{{Title: "NAMESPACE / LINK", Width: 18}, {Title: "KIND", Width: 8}, {Title: "STATE", Width: 7},
 		{Title: "ADDRESSES", Width: 18, Flex: true}, {Title: "PEER / PORTS", Width: 18, Flex: true}}}
 	names := NetNames(s)
-	for _, n := range s.NetNamespaces {
-		cmd := "ip -d link"
-		for _, nm := range n.Names {
-			if !strings.Contains(nm, ":") && !strings.Contains(nm, " ") {
-				cmd = "ip -n " + nm + " -d link"
-				break
-			}
-		}
+	for i := range s.NetNamespaces {
+		n := &s.NetNamespaces[i]
 		t.Rows = append(t.Rows, Row{Key: netKey(n.Inode), Cells: []string{names[n.Inode], "netns", "", fmt.Sprintf("%d processes", n.Processes), ""},
-			Explain: Explanation{Files: []string{"netlink RTM_GETLINK, RTM_GETADDR"}, Command: cmd,
-				Meaning: "a network namespace: its own devices, addresses and routes"},
-			Jumps: []Jump{{"namespace", Namespaces, nsKey(probe.NSNet, n.Inode)}}})
-		for _, l := range n.Links {
+			more: func() More { return netnsMore(s, n) }})
+		for j := range n.Links {
+			l := &n.Links[j]
 			peer := strings.Join(l.Ports, " ")
-			var jumps []Jump
 			if l.Peer != nil {
 				where := names[l.Peer.NetNS]
 				if l.Peer.NetNS == n.Inode {
 					where = "here"
 				}
 				peer = "↔ " + where + ":" + l.Peer.Name
-				jumps = append(jumps, Jump{"peer " + l.Peer.Name, Network, linkKey(l.Peer.NetNS, l.Peer.Index)})
 			}
 			if l.Master != "" {
 				peer = strings.TrimSpace("on " + l.Master + " " + peer)
 			}
 			t.Rows = append(t.Rows, Row{Key: linkKey(n.Inode, l.Index), Depth: 1,
-				Cells: []string{l.Name, l.Kind, l.State, strings.Join(l.Addrs, " "), peer}, Jumps: jumps,
-				Explain: Explanation{Files: []string{fmt.Sprintf("/sys/class/net/%s (in its namespace)", l.Name)}, Command: cmd + " show " + l.Name,
-					Meaning: "a veth's other end is found from IFLA_LINK and IFLA_LINK_NETNSID, which ip shows only as link-netnsid"}})
+				Cells: []string{l.Name, l.Kind, l.State, strings.Join(l.Addrs, " "), peer},
+				more:  func() More { return linkMore(s, n, l, names) }})
 		}
 	}
 	return t
+}
+
+// ipCommand is the ip command that shows a namespace: by its ip netns name when it has one.
+func ipCommand(n *probe.NetNamespace, pid int) string {
+	for _, nm := range n.Names {
+		if !strings.Contains(nm, ":") && !strings.Contains(nm, " ") && !strings.HasPrefix(nm, "pid ") {
+			for _, m := range n.Mounts {
+				if path.Base(m) == nm {
+					return "ip -n " + nm
+				}
+			}
+		}
+	}
+	if pid > 0 {
+		return fmt.Sprintf("nsenter -t %d -n ip", pid)
+	}
+	return "ip"
+}
+
+func netnsMore(s *probe.Snapshot, n *probe.NetNamespace) More {
+	pid := netnsPID(s, n.Inode)
+	ip := ipCommand(n, pid)
+	if n.Inode == s.Host.NS.Net {
+		ip = "ip"
+	}
+	m := More{Jumps: []Jump{{"namespace", Namespaces, nsKey(probe.NSNet, n.Inode)}}}
+	if pid > 0 {
+		m.Jumps = append(m.Jumps, Jump{"lowest process", Processes, "proc:" + strconv.Itoa(pid)})
+	}
+	m.Explain = []Explanation{
+		{Files: append([]string{"/proc/*/ns/net"}, n.Mounts...), Command: "ip netns list; lsns -t net",
+			Meaning: "a network namespace, named by ip netns, its container or its lowest process"},
+		{Files: []string{"netlink RTM_GETLINK"}, Command: ip + " -d link", Meaning: "a network namespace: its own devices, addresses, routes, firewall and sockets"},
+		{},
+		{Files: []string{"/proc/*/ns/net"}, Command: "lsns -t net -o NS,NPROCS", Meaning: "how many processes are in it"},
+		{},
+	}
+	m.Detail = []string{fmt.Sprintf("network namespace %d", n.Inode), "", "names      " + strings.Join(n.Names, ", "),
+		fmt.Sprintf("processes  %d", n.Processes)}
+	for _, mnt := range n.Mounts {
+		m.Detail = append(m.Detail, "bind mount "+mnt)
+	}
+	m.Detail = append(m.Detail, "", "links")
+	for _, l := range n.Links {
+		m.Detail = append(m.Detail, fmt.Sprintf("  %d: %s %s %s", l.Index, l.Name, l.Kind, l.State))
+	}
+	return m
+}
+
+// netnsPID is the lowest pid in the network namespace ino (0: none).
+func netnsPID(s *probe.Snapshot, ino uint64) int {
+	for i := range s.Namespaces {
+		if ns := &s.Namespaces[i]; ns.Type == probe.NSNet && ns.Inode == ino {
+			return ns.PID
+		}
+	}
+	return 0
+}
+
+func linkMore(s *probe.Snapshot, n *probe.NetNamespace, l *probe.Link, names map[uint64]string) More {
+	var m More
+	if l.Peer != nil {
+		m.Jumps = append(m.Jumps, Jump{"peer " + l.Peer.Name, Network, linkKey(l.Peer.NetNS, l.Peer.Index)})
+	}
+	if l.Master != "" {
+		for _, o := range n.Links {
+			if o.Name == l.Master {
+				m.Jumps = append(m.Jumps, Jump{"bridge " + o.Name, Network, linkKey(n.Inode, o.Index)})
+			}
+		}
+	}
+	ip := ipCommand(n, netnsPID(s, n.Inode))
+	if n.Inode == s.Host.NS.Net {
+		ip = "ip"
+	}
+	m.Explain = []Explanation{
+		{Files: []string{"netlink RTM_GETLINK (IFLA_IFNAME) in net:[" + strconv.FormatUint(n.Inode, 10) + "]"}, Command: ip + " link show " + l.Name,
+			Meaning: "a network device of this namespace"},
+		{Files: []string{"netlink RTM_GETLINK (IFLA_LINKINFO/IFLA_INFO_KIND)"}, Command: ip + " -d link show " + l.Name,
+			Meaning: "what kind of device: veth (a pair, one end per namespace), bridge (a switch), loopback, device (hardware) …"},
+		{Files: []string{"netlink RTM_GETLINK (IFLA_OPERSTATE)"}, Command: ip + " link show " + l.Name,
+			Meaning: "operational state: up carries traffic; lowerlayerdown is a veth whose peer is down"},
+		{Files: []string{"netlink RTM_GETADDR"}, Command: ip + " addr show " + l.Name, Meaning: "its IPv4 and IPv6 addresses"},
+		{Files: []string{"netlink IFLA_LINK + IFLA_LINK_NETNSID, RTM_GETNSID; ethtool peer_ifindex"}, Command: ip + " -d link show " + l.Name + "   # link-netnsid, @ifN",
+			Meaning: "a veth's other end (↔ namespace:name), which ip shows only as an index and a netns id; a bridge's ports; on: the bridge it is plugged into"},
+	}
+	m.Detail = []string{fmt.Sprintf("link %d: %s in %s", l.Index, l.Name, names[n.Inode]), "",
+		fmt.Sprintf("kind %s, state %s, mtu %d, mac %s", l.Kind, l.State, l.MTU, l.MAC)}
+	if l.Master != "" {
+		m.Detail = append(m.Detail, "master     "+l.Master)
+	}
+	if len(l.Ports) > 0 {
+		m.Detail = append(m.Detail, "ports      "+strings.Join(l.Ports, " "))
+	}
+	for _, a := range l.Addrs {
+		m.Detail = append(m.Detail, "address    "+a)
+	}
+	if l.Peer != nil {
+		m.Detail = append(m.Detail, fmt.Sprintf("peer       %s (index %d) in %s", l.Peer.Name, l.Peer.Index, names[l.Peer.NetNS]))
+	}
+	m.Detail = append(m.Detail, fmt.Sprintf("rx         %s, %d packets", HumanBytes(l.RxBytes), l.RxPackets),
+		fmt.Sprintf("tx         %s, %d packets", HumanBytes(l.TxBytes), l.TxPackets))
+	if l.RxBps != nil && l.TxBps != nil {
+		m.Detail = append(m.Detail, fmt.Sprintf("rate       rx %s/s, tx %s/s", HumanBytes(uint64(*l.RxBps)), HumanBytes(uint64(*l.TxBps))))
+	}
+	return m
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -173,7 +174,7 @@ func TestJumpAndBack(t *testing.T) {
 	m = press(m, "w", "/", "e", "t", "h", "0", "enter")
 	var fromContainer bool
 	for i, r := range m.rows[Network] {
-		if r.Cells[0] == "eth0" && len(r.Jumps) == 1 {
+		if r.Cells[0] == "eth0" && len(r.More().Jumps) == 1 {
 			m.cursor[Network] = i
 			m.clampView(Network)
 			fromContainer = true
@@ -209,9 +210,90 @@ func TestCompareAndExplain(t *testing.T) {
 		!regexp.MustCompile(`net\s+\d+\s+\d+\s+differ`).MatchString(out) {
 		t.Fatalf("compare:\n%s", out)
 	}
+	// e explains the selected value, starting at the first column; → moves to the next value.
 	m = press(m, "esc", "e")
-	if out := m.render(); m.over != explainOverlay || !strings.Contains(out, "/proc/"+itoa(inits[1])+"/status") || !strings.Contains(out, "grep -E 'Uid|NSpid'") {
-		t.Errorf("explain:\n%s", out)
+	if out := m.render(); m.over != explainOverlay || !strings.Contains(out, "[PID]") || !strings.Contains(out, "file:    /proc/"+itoa(inits[1])+"/stat") {
+		t.Errorf("explain PID:\n%s", out)
+	}
+	m = press(m, "l")
+	if out := m.render(); !strings.Contains(out, "[NSPID]") || !strings.Contains(out, "NSPID: 1") ||
+		!strings.Contains(out, "shell:   grep NSpid /proc/"+itoa(inits[1])+"/status") {
+		t.Errorf("explain NSPID:\n%s", out)
+	}
+	m = press(m, "h", "h")
+	if out := m.render(); !strings.Contains(out, "[COMMAND]") || !strings.Contains(out, "/cmdline") {
+		t.Errorf("explain wraps to the last value:\n%s", out)
+	}
+	if m = press(m, "esc"); m.over != noOverlay || m.view != Processes {
+		t.Errorf("esc leaves the explain open or the view: %v %s", m.over, m.view)
+	}
+}
+
+// TestExplainEveryValue: every column of every view has its value explained, with the file it
+// comes from and a command that shows it (the Overview has no rows).
+func TestExplainEveryValue(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	for v := Namespaces; v < numViews; v++ {
+		cols := m.tables[v].Columns
+		for i := range m.rows[v] {
+			r := &m.rows[v][i]
+			e := r.More().Explain
+			if len(e) != len(cols) {
+				t.Fatalf("%s row %s: %d explanations for %d columns", v, r.Key, len(e), len(cols))
+			}
+			explained := 0
+			for _, x := range e {
+				if len(x.Files) > 0 && x.Command != "" && x.Meaning != "" {
+					explained++
+				}
+			}
+			if explained < len(cols)-2 { // a netns row has nothing in two of its cells
+				t.Errorf("%s row %s: only %d of %d values explained: %+v", v, r.Key, explained, len(cols), e)
+			}
+		}
+	}
+}
+
+// TestDetail: i shows the selected object in full: a user namespace's members, id maps and parent
+// chain; a container's pids, namespaces and veth peers; on a wide terminal, a side pane shows it.
+func TestDetail(t *testing.T) {
+	s := fixtureSnapshot(t)
+	// A user namespace as unshare -U --map-root-user makes it, child of the initial one.
+	var initial uint64
+	for _, ns := range s.Namespaces {
+		if ns.Type == probe.NSUser && ns.Parent == nil {
+			initial = ns.Inode
+		}
+	}
+	child := probe.Namespace{Type: probe.NSUser, Inode: 4026532999, Processes: 1, PIDs: []int{4242}, PID: 4242, Command: "sh",
+		Parent: &initial, OwnerUserNS: &initial, UIDMap: []probe.IDMapRange{{Inside: 0, Outside: 100000, Count: 65536}}}
+	s.Namespaces = append(s.Namespaces, child)
+	m := New(func() (*probe.Snapshot, error) { return s, nil }, Options{})
+	m.width, m.height = 120, 40
+	m.setSnapshot(s)
+	m = press(m, "n")
+	m.selKey[Namespaces] = nsKey(probe.NSUser, child.Inode)
+	m.refresh(Namespaces)
+	m = press(m, "i")
+	out := m.render()
+	for _, want := range []string{
+		"user namespace 4026532999",
+		"uid_map    0-65535 inside = 100000-165535 outside",
+		fmt.Sprintf("parents    4026532999 → %d", initial),
+		"pids       4242",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("user namespace detail lacks %q:\n%s", want, out)
+		}
+	}
+	m = press(m, "esc", "c", "/", "w", "e", "b", "enter", "i")
+	if out := m.render(); !strings.Contains(out, "podman container web") || !strings.Contains(out, "eth0") || !strings.Contains(out, "↔ host:itt-ui-h") {
+		t.Errorf("container detail:\n%s", out)
+	}
+	wide, _ := newTestModel(t, 200, 50)
+	wide = press(wide, "c", "/", "w", "e", "b", "enter")
+	if out := wide.render(); !strings.Contains(out, "podman container web") || strings.Count(out, "\n") != 49 {
+		t.Errorf("200x50 has no side pane with the detail:\n%s", out)
 	}
 }
 
