@@ -86,11 +86,22 @@ func (fs FS) snapshot(cache *procCache) (*Snapshot, error) {
 	}()
 	recs := fs.readProcesses(pids, s.Host.BootTime, &errs, cache, s.Taken)
 	if cache != nil {
-		entries := make(map[int]cachedProc, len(recs))
+		entries := make(map[int]*cachedProc, len(recs))
 		for i := range recs {
-			if !recs[i].checked.IsZero() {
-				entries[recs[i].PID] = cachedProc{rec: recs[i], checked: recs[i].checked}
+			r := &recs[i]
+			if r.checked.IsZero() {
+				continue
 			}
+			old, ok := cache.entries[r.PID]
+			if ok && old.checked.Equal(r.checked) {
+				entries[r.PID] = old // read from the cache: the entry stands
+				continue
+			}
+			e := &cachedProc{rec: *r, checked: r.checked}
+			if !ok || old.rec.StartTicks != r.StartTicks {
+				e.checked = e.checked.Add(-cache.backdate(r.PID)) // see cachedProc.checked
+			}
+			entries[r.PID] = e
 		}
 		cache.entries = entries
 	}
@@ -215,8 +226,8 @@ func (fs FS) readProcesses(pids []int, boot time.Time, errs *errorList, cache *p
 				}
 				pid := pids[i]
 				if cache != nil {
-					if e, ok := cache.entries[pid]; ok && now.Before(cache.due(pid, e.checked)) {
-						if ok, gone := r.readCached(pid, &e, &recs[i]); ok || gone {
+					if e, ok := cache.entries[pid]; ok && cache.fresh(e, now) {
+						if ok, exited := r.readCached(pid, e, &recs[i]); ok || exited {
 							alive[i] = ok
 							continue
 						}

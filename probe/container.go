@@ -53,9 +53,11 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 	for i := range s.Processes {
 		procIdx[s.Processes[i].PID] = i
 	}
-	add := func(key string, c Container, p *Process) {
+	// add puts p in the container key, which describe makes the first time it is seen.
+	add := func(key string, p *Process, describe func() Container) {
 		ct, ok := byKey[key]
 		if !ok {
+			c := describe()
 			ct = &c
 			byKey[key] = ct
 			order = append(order, key)
@@ -63,13 +65,28 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 		ct.PIDs = append(ct.PIDs, p.PID)
 		p.Container = key
 	}
+	// Most processes share a few cgroups: each path is parsed once.
+	type fromCgroup struct {
+		c   cgroupContainer
+		key string
+		ok  bool
+	}
+	parsed := map[string]fromCgroup{}
 	for i := range s.Processes {
 		p := &s.Processes[i]
-		cc, ok := containerFromCgroup(p.Cgroup)
-		if !ok || cc.Monitor || cc.ID == "" {
+		f, seen := parsed[p.Cgroup]
+		if !seen {
+			f.c, f.ok = containerFromCgroup(p.Cgroup)
+			f.ok = f.ok && !f.c.Monitor && f.c.ID != ""
+			f.key = f.c.Runtime + ":" + f.c.ID
+			parsed[p.Cgroup] = f
+		}
+		if !f.ok {
 			continue
 		}
-		add(cc.Runtime+":"+cc.ID, Container{Runtime: cc.Runtime, ID: cc.ID, Pod: cc.Pod, Cgroup: cc.Cgroup}, p)
+		add(f.key, p, func() Container {
+			return Container{Runtime: f.c.Runtime, ID: f.c.ID, Pod: f.c.Pod, Cgroup: f.c.Cgroup}
+		})
 	}
 	// Isolated trees: a process in namespaces of its own (not a kernel thread, in no container),
 	// under its topmost ancestor that is too.
@@ -92,7 +109,9 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 			top = &s.Processes[j]
 		}
 		id := strconv.Itoa(top.PID)
-		add("isolated:"+id, Container{Runtime: "isolated", ID: id, Name: command(top), Cgroup: top.Cgroup}, p)
+		add("isolated:"+id, p, func() Container {
+			return Container{Runtime: "isolated", ID: id, Name: command(top), Cgroup: top.Cgroup}
+		})
 	}
 	if len(order) == 0 {
 		return []Container{}

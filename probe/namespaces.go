@@ -23,13 +23,19 @@ type nsTable struct {
 }
 
 func (t *nsTable) get(k nsKey, handle string) *Namespace {
+	ns := t.find(k)
+	if _, ok := t.handle[k]; !ok && handle != "" {
+		t.handle[k] = handle
+	}
+	return ns
+}
+
+// find is get without a handle: the namespace, added when it is new.
+func (t *nsTable) find(k nsKey) *Namespace {
 	ns, ok := t.byKey[k]
 	if !ok {
 		ns = &Namespace{Type: k.kind, Inode: k.ino}
 		t.byKey[k] = ns
-	}
-	if _, ok := t.handle[k]; !ok && handle != "" {
-		t.handle[k] = handle
 	}
 	return ns
 }
@@ -47,7 +53,11 @@ func (fs FS) namespaces(recs []procRecord, host procRecord, errs *errorList) []N
 				continue
 			}
 			kind := baseKind(link)
-			ns := t.get(nsKey{kind, ino}, fs.Proc+"/"+strconv.Itoa(r.PID)+"/"+nsLinkPaths[j])
+			k := nsKey{kind, ino}
+			ns := t.find(k)
+			if _, ok := t.handle[k]; !ok { // the path is made once per namespace, not per process
+				t.handle[k] = fs.Proc + "/" + strconv.Itoa(r.PID) + "/" + nsLinkPaths[j]
+			}
 			switch {
 			case link == kind:
 				ns.PIDs = append(ns.PIDs, r.PID)

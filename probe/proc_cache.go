@@ -11,32 +11,39 @@ import (
 // a process in full (stat, status, cmdline, cgroup and its namespace links) when it first sees it;
 // after that, each snapshot reads only /proc/PID/stat (CPU time, state, parent, threads, memory),
 // and takes the rest from the last full read while the process is the same one (its start time is
-// unchanged) and has not exec'd (its comm is unchanged). The rest is read in full again at least
-// every RecheckPeriod: what only a running process can change in itself without exec (setns,
-// unshare, setuid, a move to another cgroup) shows within that period. The re-checks are spread by
-// pid over the second half of the period, so that they do not all fall on one refresh.
-const RecheckPeriod = 5 * time.Second
+// unchanged) and has not exec'd (its comm is unchanged). unshare(1), nsenter(1), ip netns exec,
+// runc and systemd all change namespaces or cgroup and then exec, so that shows at once. What a
+// running process changes in itself without exec (setns, unshare, setuid, a move to another
+// cgroup by someone else) shows within RecheckPeriod: 30 s keeps a refresh on a host with 4000
+// processes at half of htop's CPU (make bench) while one full read costs as much as eight stats.
+const RecheckPeriod = 30 * time.Second
 
 // procCache holds the last full read of each process, by pid.
 type procCache struct {
 	period  time.Duration
-	entries map[int]cachedProc
+	entries map[int]*cachedProc
 }
 
 type cachedProc struct {
-	rec     procRecord // as read in full, before the snapshot derived anything from it
+	rec procRecord // as read in full, before the snapshot derived anything from it
+	// checked is when rec was read, or earlier: a process's first read counts as made up to half
+	// a period before it (by a hash of its pid), so that the processes read by the first snapshot
+	// are read again over half a period instead of all on one refresh, and stay spread after.
 	checked time.Time
 }
 
 func newProcCache(period time.Duration) *procCache {
-	return &procCache{period: period, entries: map[int]cachedProc{}}
+	return &procCache{period: period, entries: map[int]*cachedProc{}}
 }
 
-// due is when pid's cached read, made at checked, expires: between half the period and the period.
-func (c *procCache) due(pid int, checked time.Time) time.Time {
+// backdate is how much earlier than its first read pid's entry counts as made: up to half the period.
+func (c *procCache) backdate(pid int) time.Duration {
 	spread := uint32(pid) * 2654435761 // Knuth's multiplicative hash: neighbouring pids far apart
-	return checked.Add(c.period - time.Duration(uint64(c.period/2)*uint64(spread)>>32))
+	return time.Duration(uint64(c.period/2) * uint64(spread) >> 32)
 }
+
+// fresh reports whether e can still be used at now.
+func (c *procCache) fresh(e *cachedProc, now time.Time) bool { return now.Before(e.checked.Add(c.period)) }
 
 // readCached fills rec from the cache entry e and a fresh /proc/PID/stat. It reports false when the
 // process must be read in full (it is another process, it exec'd, it became a zombie, or its stat
@@ -56,6 +63,7 @@ func (r *procReader) readCached(pid int, e *cachedProc, rec *procRecord) (ok, ex
 		return false, false
 	}
 	*rec = e.rec
+	rec.checked = e.checked // the mark of a record taken from the cache (see snapshot)
 	r.setStat(rec, st)
 	return true, false
 }

@@ -69,6 +69,9 @@ func TestCollectorCache(t *testing.T) {
 	relink(t, dir+"/ns/uts", "uts:[4026539999]")
 	write(t, dir+"/stat", strings.Replace(string(stat), " 0 0 0 0 20 0 1 0 38676", " 500 0 0 0 20 0 1 0 38676", 1))
 	s2, _ := c.Snapshot()
+	if e1, e2 := c.procs.entries[pid], c.procs.entries[pid]; e1 == nil || e2.checked.After(s1.Taken) {
+		t.Errorf("the cached entry was renewed by a snapshot that did not read it in full")
+	}
 	p2 := findProc(t, s2, pid)
 	if !slices.Equal(p2.Cmdline, p1.Cmdline) || p2.Namespaces.UTS != p1.Namespaces.UTS {
 		t.Errorf("within the period the cached parts were read again: %q uts %d", p2.Cmdline, p2.Namespaces.UTS)
@@ -117,16 +120,15 @@ func TestCollectorCache(t *testing.T) {
 	}
 }
 
-// TestCacheSpread: the re-checks of processes read at the same moment fall across the second half
-// of the period, not all on one refresh.
+// TestCacheSpread: processes first read by one snapshot are read again spread over half a period,
+// not all on one refresh; and no cached read is used after the period.
 func TestCacheSpread(t *testing.T) {
 	c := newProcCache(RecheckPeriod)
-	t0 := time.Unix(1e9, 0)
 	buckets := map[int64]int{}
 	for pid := 1; pid <= 4000; pid++ {
-		d := c.due(pid, t0).Sub(t0)
-		if d < RecheckPeriod/2 || d > RecheckPeriod {
-			t.Fatalf("pid %d due after %v", pid, d)
+		d := c.backdate(pid)
+		if d < 0 || d > RecheckPeriod/2 {
+			t.Fatalf("pid %d backdated by %v", pid, d)
 		}
 		buckets[int64(d/(RecheckPeriod/10))]++
 	}
@@ -134,5 +136,10 @@ func TestCacheSpread(t *testing.T) {
 		if n > 4000/5*2 {
 			t.Errorf("%d of 4000 re-checks fall in one tenth of the period (bucket %d)", n, b)
 		}
+	}
+	t0 := time.Unix(1e9, 0)
+	e := &cachedProc{checked: t0}
+	if !c.fresh(e, t0.Add(RecheckPeriod-time.Millisecond)) || c.fresh(e, t0.Add(RecheckPeriod)) {
+		t.Error("a cached read is used past the period, or not within it")
 	}
 }

@@ -54,6 +54,7 @@ type Model struct {
 
 	snap   *probe.Snapshot
 	err    error
+	built  [numViews]bool // whether tables[v] is of snap: a view's table is built when it is shown
 	tables [numViews]Table
 	rows   [numViews][]Row // the table's rows after filter and sort
 
@@ -123,14 +124,30 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // SetSnapshot shows s (for tests and replays).
 func (m *Model) setSnapshot(s *probe.Snapshot) {
 	m.snap = s
-	m.tables[Namespaces] = NamespaceTable(s)
-	m.tables[Processes] = ProcessTable(s)
-	m.tables[Cgroups] = CgroupTable(s)
-	m.tables[Containers] = ContainerTable(s)
-	m.tables[Network] = NetworkTable(s)
-	for v := range numViews {
-		m.refresh(v)
+	m.built = [numViews]bool{}
+	m.ensure(m.view)
+}
+
+// ensure builds view v's table from the snapshot if it is not yet: only the view on screen is
+// built on each refresh (a host has thousands of processes), the others when they are opened.
+func (m *Model) ensure(v ViewID) {
+	if m.snap == nil || m.built[v] {
+		return
 	}
+	switch v {
+	case Namespaces:
+		m.tables[v] = NamespaceTable(m.snap)
+	case Processes:
+		m.tables[v] = ProcessTable(m.snap)
+	case Cgroups:
+		m.tables[v] = CgroupTable(m.snap)
+	case Containers:
+		m.tables[v] = ContainerTable(m.snap)
+	case Network:
+		m.tables[v] = NetworkTable(m.snap)
+	}
+	m.built[v] = true
+	m.refresh(v)
 }
 
 // refresh applies filter and sort to a view's rows, and keeps the selection on its object.
@@ -213,6 +230,7 @@ func (m *Model) selected() *Row {
 func (m *Model) goTo(v ViewID, key string) {
 	m.history = append(m.history, place{m.view, m.selKey[m.view]})
 	m.view = v
+	m.ensure(v)
 	if m.filter[v] != "" { // the target may be filtered out: show it
 		m.filter[v] = ""
 	}
@@ -320,6 +338,7 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 			p := m.history[n-1]
 			m.history = m.history[:n-1]
 			m.view, m.selKey[p.view] = p.view, p.key
+			m.ensure(p.view)
 			m.refresh(p.view)
 		}
 	case "e":
@@ -361,6 +380,7 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 			}
 		}
 	}
+	m.ensure(m.view)
 	return m, nil
 }
 

@@ -77,6 +77,7 @@ func TestGolden(t *testing.T) {
 		for v := range numViews {
 			m, _ := newTestModel(t, size[0], size[1])
 			m.view = v
+			m.ensure(v)
 			got := m.render()
 			if escapeCode.MatchString(got) {
 				t.Errorf("%s: escape codes without color", v)
@@ -234,6 +235,7 @@ func TestCompareAndExplain(t *testing.T) {
 func TestExplainEveryValue(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40)
 	for v := Namespaces; v < numViews; v++ {
+		m.ensure(v)
 		cols := m.tables[v].Columns
 		for i := range m.rows[v] {
 			r := &m.rows[v][i]
@@ -406,5 +408,25 @@ func TestFitLongLine(t *testing.T) {
 	}
 	if got := fit("日本語", 4); lipgloss.Width(got) > 4 {
 		t.Errorf("fit(wide) = %q, %d cells", got, lipgloss.Width(got))
+	}
+}
+
+// TestViewsShowTheLatestSnapshot: a view is built when it is opened (only the one on screen is
+// rebuilt on each refresh), and then shows the latest snapshot, not the one of its last visit.
+func TestViewsShowTheLatestSnapshot(t *testing.T) {
+	m, s := newTestModel(t, 120, 40)
+	m = press(m, "c")
+	before := len(m.rows[Containers])
+	m = press(m, "p")
+	next := *s
+	next.Containers = append(slices.Clone(s.Containers), probe.Container{Runtime: "docker", ID: "abc", Name: "late-arrival", PID: s.Processes[0].PID})
+	nm, _ := m.Update(snapshotMsg{snap: &next})
+	m = nm.(Model)
+	if m.built[Containers] {
+		t.Error("a refresh built a view that is not on screen")
+	}
+	m = press(m, "c")
+	if len(m.rows[Containers]) != before+1 || !strings.Contains(m.render(), "late-arrival") {
+		t.Errorf("the Containers view shows an old snapshot:\n%s", m.render())
 	}
 }

@@ -144,11 +144,14 @@ func BenchmarkTUIVsHtop(b *testing.B) {
 	tmux("send-keys", "-t", "isotop", "p") // the process list, as htop shows
 	for b.Loop() {
 		time.Sleep(3 * time.Second) // both past their start
-		h0, i0 := cpuTicks(b, htopPID), cpuTicks(b, isotopPID)
+		hu0, hs0 := cpuTicks(b, htopPID)
+		iu0, is0 := cpuTicks(b, isotopPID)
 		time.Sleep(30 * time.Second)
-		h1, i1 := cpuTicks(b, htopPID), cpuTicks(b, isotopPID)
-		h, i := float64(h1-h0)/100, float64(i1-i0)/100
-		b.Logf("30 s at 1 s refresh, %d processes: isotop %.2f CPU s, htop %.2f CPU s", countProcs(b), i, h)
+		hu1, hs1 := cpuTicks(b, htopPID)
+		iu1, is1 := cpuTicks(b, isotopPID)
+		h, i := float64(hu1-hu0+hs1-hs0)/100, float64(iu1-iu0+is1-is0)/100
+		b.Logf("30 s at 1 s refresh, %d processes: isotop %.2f CPU s (user %.2f, system %.2f), htop %.2f CPU s (user %.2f, system %.2f)",
+			countProcs(b), i, float64(iu1-iu0)/100, float64(is1-is0)/100, h, float64(hu1-hu0)/100, float64(hs1-hs0)/100)
 		b.ReportMetric(i, "isotop-cpu-s")
 		b.ReportMetric(h, "htop-cpu-s")
 		b.ReportMetric(i/h, "isotop/htop")
@@ -158,14 +161,14 @@ func BenchmarkTUIVsHtop(b *testing.B) {
 	}
 }
 
-// cpuTicks is utime+stime of pid, in clock ticks (1/100 s).
-func cpuTicks(b *testing.B, pid int) uint64 {
+// cpuTicks is the user and system CPU time of pid, in clock ticks (1/100 s).
+func cpuTicks(b *testing.B, pid int) (user, system uint64) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		b.Fatal(err)
 	}
 	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	u, _ := strconv.ParseUint(f[11], 10, 64)
-	s, _ := strconv.ParseUint(f[12], 10, 64)
-	return u + s
+	user, _ = strconv.ParseUint(f[11], 10, 64)
+	system, _ = strconv.ParseUint(f[12], 10, 64)
+	return user, system
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -51,6 +52,21 @@ func runTUI(args []string, stderr io.Writer) int {
 	} else {
 		col := probe.NewCollector(probe.NewFS(*procRoot, *sysRoot))
 		src = col.Snapshot
+	}
+	// ISOTOP_CPUPROFILE=FILE writes a Go CPU profile of the session, to measure the refresh path
+	// on a real host (go tool pprof FILE).
+	if path := os.Getenv("ISOTOP_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "isotop: ISOTOP_CPUPROFILE: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "isotop: ISOTOP_CPUPROFILE: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if _, err := tea.NewProgram(ui.New(src, opt)).Run(); err != nil {
 		fmt.Fprintf(stderr, "isotop: %v\n", err)
