@@ -18,7 +18,12 @@ import (
 	"github.com/isotop/isotop/probe"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+// updating is go test ./ui -update: rewrite the golden files under testdata/golden. The flag is
+// teatest's golden package's, which the flows import.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // The fixture is a live capture (isotop snapshot --json --sample 300ms) of this project's build VM
 // with two Podman containers (web on a netns with a veth to the host, batch with --network none
@@ -92,7 +97,7 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			file := filepath.Join("testdata", "golden", strings.ToLower(v.String())+"-"+itoa(size[0])+"x"+itoa(size[1])+".txt")
-			if *update {
+			if updating() {
 				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 					t.Fatal(err)
 				}
