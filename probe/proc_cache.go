@@ -43,7 +43,9 @@ func (c *procCache) backdate(pid int) time.Duration {
 }
 
 // fresh reports whether e can still be used at now.
-func (c *procCache) fresh(e *cachedProc, now time.Time) bool { return now.Before(e.checked.Add(c.period)) }
+func (c *procCache) fresh(e *cachedProc, now time.Time) bool {
+	return now.Before(e.checked.Add(c.period))
+}
 
 // readCached fills rec from the cache entry e and a fresh /proc/PID/stat. It reports false when the
 // process must be read in full (it is another process, it exec'd, it became a zombie, or its stat
@@ -67,4 +69,3 @@ func (r *procReader) readCached(pid int, e *cachedProc, rec *procRecord) (ok, ex
 	r.setStat(rec, st)
 	return true, false
 }
-
