@@ -25,10 +25,14 @@ test: deps lint
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
-# Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes, and the cgroup
-# reading against containerd/cgroups/v3 (root).
+# Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes, the TUI's CPU
+# against htop's over 30 s on ~4000 processes, and the cgroup reading against containerd/cgroups/v3
+# (root; htop is installed for it).
 bench: deps
+	@dpkg-query -W -f='$${Status}' htop 2>/dev/null | grep -q "install ok installed" || \
+	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq htop; } || true
 	$(GO) test -run '^$$' -bench SnapshotVsLsns -benchtime 40x ./cmd/isotop
+	$(GO) test -run '^$$' -bench TUIVsHtop -benchtime 1x -timeout 5m ./cmd/isotop
 	$(GO) test -run '^$$' -bench CgroupRead -benchtime 50x ./probe
 
 lint:
