@@ -39,7 +39,7 @@ func newProcCache(period time.Duration) *procCache {
 
 // backdate is how much earlier than its first read pid's entry counts as made: up to half the period.
 func (c *procCache) backdate(pid int) time.Duration {
-	spread := uint32(pid) * 2654435761 // Knuth's multiplicative hash: neighbouring pids far apart
+	spread := uint32(pid) * 2654435761                          // Knuth's multiplicative hash: neighbouring pids far apart
 	hi, _ := bits.Mul64(uint64(c.period/2), uint64(spread)<<32) // period/2 × spread/2³², no overflow
 	return time.Duration(hi)
 }
