@@ -119,15 +119,15 @@ func BenchmarkTUIVsHtop(b *testing.B) {
 	if n := countProcs(b); n < 4000 {
 		fillHost(b, 16, (4000-n)/16)
 	}
-	server := probetest.Name(b)
+	socket := filepath.Join(b.TempDir(), "tmux") // a tmux server of its own
 	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-L", server}, args...)...).CombinedOutput()
+		out, err := exec.Command("tmux", append([]string{"-S", socket}, args...)...).CombinedOutput()
 		if err != nil {
 			b.Fatalf("tmux %v: %v\n%s", args, err, out)
 		}
 		return strings.TrimSpace(string(out))
 	}
-	b.Cleanup(func() { _ = exec.Command("tmux", "-L", server, "kill-server").Run() })
+	b.Cleanup(func() { _ = exec.Command("tmux", "-S", socket, "kill-server").Run() })
 	// htop gets a HOME of its own: it writes its settings there when it quits.
 	home := b.TempDir()
 	tmux("new-session", "-d", "-s", "htop", "-x", "200", "-y", "50", "env", "HOME="+home, htop, "-d", "10")

@@ -22,16 +22,18 @@ func TestTUIInTmux(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	session := probetest.Name(t)
-	// A tmux server of the test's own (-L): the operator's sessions are never touched.
+	// A tmux server of the test's own, its socket in the test's temporary directory: the
+	// operator's sessions are never touched and nothing is left behind.
+	socket := filepath.Join(t.TempDir(), "tmux")
 	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-L", session}, args...)...).CombinedOutput()
+		out, err := exec.Command("tmux", append([]string{"-S", socket}, args...)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("tmux %v: %v\n%s", args, err, out)
 		}
 		return string(out)
 	}
 	tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", "env", "NO_COLOR=1", bin, "--interval", "500ms")
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", session, "kill-server").Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-S", socket, "kill-server").Run() })
 	screen := func() string { return tmux("capture-pane", "-p", "-t", session) }
 	waitFor := func(what string) string {
 		t.Helper()
@@ -63,6 +65,6 @@ func TestTUIInTmux(t *testing.T) {
 	probetest.WaitFor(t, "the help to close", func() bool { return !strings.Contains(screen(), "Keys") })
 	tmux("send-keys", "-t", session, "q")
 	probetest.WaitFor(t, "isotop to quit", func() bool {
-		return exec.Command("tmux", "-L", session, "has-session", "-t", session).Run() != nil
+		return exec.Command("tmux", "-S", socket, "has-session", "-t", session).Run() != nil
 	})
 }
