@@ -86,24 +86,7 @@ func (fs FS) snapshot(cache *procCache) (*Snapshot, error) {
 	}()
 	recs := fs.readProcesses(pids, s.Host.BootTime, &errs, cache, s.Taken)
 	if cache != nil {
-		entries := make(map[int]*cachedProc, len(recs))
-		for i := range recs {
-			r := &recs[i]
-			if r.checked.IsZero() {
-				continue
-			}
-			old, ok := cache.entries[r.PID]
-			if ok && old.checked.Equal(r.checked) {
-				entries[r.PID] = old // read from the cache: the entry stands
-				continue
-			}
-			e := &cachedProc{rec: *r, checked: r.checked}
-			if !ok || old.rec.StartTicks != r.StartTicks {
-				e.checked = e.checked.Add(-cache.backdate(r.PID)) // see cachedProc.checked
-			}
-			entries[r.PID] = e
-		}
-		cache.entries = entries
+		cache.keep(recs)
 	}
 	fs.forChildren(recs, &errs)
 

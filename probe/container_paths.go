@@ -41,6 +41,17 @@ var (
 	reLXCPayload = regexp.MustCompile(`^lxc\.(payload|monitor)\.(.+)$`)
 )
 
+// scopeRuntimes names the runtime of each prefix that reScope and reCgroupfs recognise, and says
+// which are monitors (conmon) rather than containers.
+var scopeRuntimes = map[string]struct {
+	runtime string
+	monitor bool
+}{
+	"docker": {"docker", false}, "libpod": {"podman", false}, "libpod-conmon": {"podman", true},
+	"cri-containerd": {"containerd", false}, "crio": {"cri-o", false}, "crio-conmon": {"cri-o", true},
+	"isotop": {"isotop", false},
+}
+
 // containerdNamespaces are the containerd namespaces whose cgroupfs layout /NAMESPACE/ID is taken
 // for a container. Any name would be too loose: other software also names cgroups by a 64-digit
 // id (this project's own build machines run their sessions in /process_api/<64 hex>).
@@ -82,22 +93,8 @@ func containerFromCgroup(path string) (c cgroupContainer, ok bool) {
 			}
 			kind, id := m[1], m[2]
 			c = cgroupContainer{ID: id, Pod: pod, Cgroup: prefix}
-			switch kind {
-			case "docker":
-				c.Runtime = "docker"
-			case "libpod":
-				c.Runtime = "podman"
-			case "libpod-conmon":
-				c.Runtime, c.Monitor = "podman", true
-			case "cri-containerd":
-				c.Runtime = "containerd"
-			case "crio":
-				c.Runtime = "cri-o"
-			case "crio-conmon":
-				c.Runtime, c.Monitor = "cri-o", true
-			case "isotop":
-				c.Runtime = "isotop"
-			}
+			r := scopeRuntimes[kind]
+			c.Runtime, c.Monitor = r.runtime, r.monitor
 			ok = true
 		case reHex64.MatchString(s):
 			// cgroupfs layouts name the container by its bare id: /docker/ID, /kubepods/…/podUID/ID,

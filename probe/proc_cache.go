@@ -49,6 +49,29 @@ func (c *procCache) fresh(e *cachedProc, now time.Time) bool {
 	return now.Before(e.checked.Add(c.period))
 }
 
+// keep replaces the entries with the records of this snapshot that were read without error: the
+// ones taken from the cache keep their entry, the others get a new one.
+func (c *procCache) keep(recs []procRecord) {
+	entries := make(map[int]*cachedProc, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		if r.checked.IsZero() {
+			continue
+		}
+		old, ok := c.entries[r.PID]
+		if ok && old.checked.Equal(r.checked) {
+			entries[r.PID] = old // read from the cache: the entry stands
+			continue
+		}
+		e := &cachedProc{rec: *r, checked: r.checked}
+		if !ok || old.rec.StartTicks != r.StartTicks {
+			e.checked = e.checked.Add(-c.backdate(r.PID)) // see cachedProc.checked
+		}
+		entries[r.PID] = e
+	}
+	c.entries = entries
+}
+
 // readCached fills rec from the cache entry e and a fresh /proc/PID/stat. It reports false when the
 // process must be read in full (it is another process, it exec'd, it became a zombie, or its stat
 // could not be read for another reason than having gone) and exited when it has.

@@ -727,7 +727,9 @@ func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, name
 	slices.SortStableFunc(m.Jumps[1:], func(a, b Jump) int { return strings.Compare(a.Label, b.Label) })
 	cgroupFile := fmt.Sprintf("/proc/%d/cgroup", c.PID)
 	var cpuFile, memFiles []string
+	procsFile := cgroupFile // an isolated tree without a cgroup of its own: its init's membership
 	if cg != nil {
+		procsFile = cgFile(cg, "pids", "cgroup.procs", "cgroup.procs")
 		cpuFile = []string{cgFile(cg, "cpuacct", "cpu.stat", "cpuacct.usage")}
 		memFiles = []string{cgFile(cg, "memory", "memory.current", "memory.usage_in_bytes"), cgFile(cg, "memory", "memory.max", "memory.limit_in_bytes")}
 	}
@@ -738,7 +740,7 @@ func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, name
 			Command: "cat " + cgroupFile, Meaning: "the name from the runtime's own files on disk; the short id when they do not say"},
 		{Files: []string{fmt.Sprintf("/proc/%d/status", c.PID)}, Command: fmt.Sprintf("grep NSpid /proc/%d/status", c.PID),
 			Meaning: "the container's init as the host numbers it: pid 1 inside its pid namespace"},
-		{Files: []string{"/proc/*/cgroup", "/proc/*/ns/pid"}, Command: "cat " + firstOr(cgFile0(cg), cgroupFile),
+		{Files: []string{procsFile}, Command: "cat " + procsFile,
 			Meaning: "the processes of the container: those in its cgroup, or in its namespaces"},
 		{Files: cpuFile, Command: "cat " + strings.Join(cpuFile, " ") + "   # twice, one refresh apart",
 			Meaning: "CPU time its cgroup used since the previous snapshot, as % of one CPU"},
@@ -784,20 +786,6 @@ func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, name
 		m.Detail = append(m.Detail, cgroupDetail(cg)...)
 	}
 	return m
-}
-
-func cgFile0(cg *probe.Cgroup) string {
-	if cg == nil {
-		return ""
-	}
-	return cgFile(cg, "pids", "cgroup.procs", "cgroup.procs")
-}
-
-func firstOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // NetNames gives each network namespace the name people know it by: "host", its first name (the
