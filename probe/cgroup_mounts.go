@@ -57,21 +57,25 @@ func cgroupMounts(mounts []Mount) ([]CgroupMount, string) {
 			out[dup] = cm
 		}
 	}
+	return out, cgroupMode(out)
+}
+
+// cgroupMode names a host's cgroup mode from its hierarchies.
+func cgroupMode(hier []CgroupMount) string {
 	v1, v2 := false, false
-	for _, m := range out {
+	for _, m := range hier {
 		v1 = v1 || m.Version == 1
 		v2 = v2 || m.Version == 2
 	}
-	mode := "none"
 	switch {
 	case v1 && v2:
-		mode = "hybrid"
+		return "hybrid"
 	case v2:
-		mode = "v2"
+		return "v2"
 	case v1:
-		mode = "v1"
+		return "v1"
 	}
-	return out, mode
+	return "none"
 }
 
 // hostPath maps an absolute path on the host to where the FS sees it: itself on the live host, or
@@ -98,4 +102,25 @@ func (fs FS) checkCgroupFS(m CgroupMount) error {
 		return parseErr("statfs", "not a cgroup filesystem")
 	}
 	return nil
+}
+
+// CgroupMounts reads the cgroup hierarchies mounted in isotop's mount namespace and the host's
+// mode ("v2", "v1", "hybrid", "none"), each mount point checked to be a cgroup filesystem.
+func (fs FS) CgroupMounts() ([]CgroupMount, string, error) {
+	data, err := readFile(fs.Proc + "/self/mountinfo")
+	if err != nil {
+		return nil, "none", err
+	}
+	mounts, err := parseMountinfo(data)
+	if err != nil {
+		return nil, "none", err
+	}
+	all, _ := cgroupMounts(mounts)
+	var out []CgroupMount
+	for _, m := range all {
+		if fs.checkCgroupFS(m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out, cgroupMode(out), nil
 }

@@ -90,3 +90,17 @@ func atoi(b []byte) (int, error) {
 func atou(b []byte) (uint64, error) {
 	return strconv.ParseUint(string(b), 10, 64)
 }
+
+// ProcessStart reads the start time (clock ticks after boot) and comm of pid from /proc/PID/stat:
+// with the pid, the start time tells one process from a later one that reuses its pid.
+func (fs FS) ProcessStart(pid int) (uint64, string, error) {
+	data, err := readFile(fs.Proc + "/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, "", err
+	}
+	st, err := parseProcStat(data)
+	if err != nil {
+		return 0, "", err
+	}
+	return st.StartTicks, st.Comm, nil
+}

@@ -38,6 +38,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "snapshot":
 		return runSnapshot(args[1:], stdout, stderr)
+	case "enter":
+		return runEnter(args[1:], os.Stdin, stdout, stderr)
+	case "limit":
+		return runLimit(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "isotop", version)
 		return 0

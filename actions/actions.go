@@ -1,0 +1,68 @@
+// Package actions is everything isotop changes on the host: entering a process's namespaces,
+// setting cgroup limits, and starting a sandbox. The TUI and the CLI go through one interface,
+// Actor. Host is the real one, and it writes an audit line for each action; read-only mode puts
+// ReadOnly in its place, which refuses everything with the reason, while package early has the
+// kernel refuse the writes too, so that not even a bug that bypassed ReadOnly could change the host.
+//
+// A change is planned before it is made: PlanLimit reads the current values and returns the
+// exact writes (file, old value, new value) for the caller to show and confirm; ApplyLimit makes
+// them and reads the values back.
+package actions
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Actor makes the changes isotop can make.
+type Actor interface {
+	// PlanLimit checks a limit request against the cgroup as it is now and returns the writes
+	// that would apply it. It changes nothing.
+	PlanLimit(req LimitRequest) (*LimitPlan, error)
+	// ApplyLimit makes a plan's writes in order and reads each file back.
+	ApplyLimit(plan *LimitPlan) (*LimitResult, error)
+	// Enter prepares a command that runs in a process's namespaces. The caller runs it (with the
+	// terminal) and reports how it ended with Finished.
+	Enter(req EnterRequest) (*EnterCmd, error)
+}
+
+// ErrReadOnly is the refusal of every action in read-only mode.
+var ErrReadOnly = errors.New("isotop is in read-only mode (--read-only or ISOTOP_READONLY=1): it changes nothing on this host")
+
+// ErrRefused is wrapped by a refusal of a request that is well-formed but unsafe or impossible
+// (a memory limit below the current usage, a cgroup that vanished, a path outside the hierarchy).
+var ErrRefused = errors.New("refused")
+
+// ReadOnly is the Actor of read-only mode: it refuses every action.
+type ReadOnly struct{}
+
+// PlanLimit refuses.
+func (ReadOnly) PlanLimit(LimitRequest) (*LimitPlan, error) { return nil, ErrReadOnly }
+
+// ApplyLimit refuses.
+func (ReadOnly) ApplyLimit(*LimitPlan) (*LimitResult, error) { return nil, ErrReadOnly }
+
+// Enter refuses.
+func (ReadOnly) Enter(EnterRequest) (*EnterCmd, error) { return nil, ErrReadOnly }
+
+// classified is an error of a kind (ErrRefused, ErrBadValue, ErrNoShell) whose message is only
+// its own: errors.Is finds the kind, the operator reads the reason.
+type classified struct {
+	err  error
+	kind error
+}
+
+func (c *classified) Error() string   { return c.err.Error() }
+func (c *classified) Unwrap() []error { return []error{c.err, c.kind} }
+
+func refusedf(format string, args ...any) error {
+	return &classified{fmt.Errorf(format, args...), ErrRefused}
+}
+
+func badValuef(format string, args ...any) error {
+	return &classified{fmt.Errorf(format, args...), ErrBadValue}
+}
+
+func noShellf(format string, args ...any) error {
+	return &classified{fmt.Errorf(format, args...), ErrNoShell}
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/isotop/isotop/actions"
+	"github.com/isotop/isotop/probe"
+)
+
+const enterUsage = `Usage: isotop enter <pid|container name|container id> [--ns KINDS] [--host-shell] [-- cmd args]
+
+Runs a command (default: the target's $SHELL if it has one, else /bin/sh) in the target's
+namespaces: by default every kind in which it differs from the host. When its mount namespace is
+entered, the command runs in its root and working directory, found in its PATH. The exit status
+is the command's. No nsenter needed: isotop re-executes itself and enters the namespaces before
+its Go runtime starts, so mnt and user namespaces work too.
+
+`
+
+func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("isotop enter", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	nsList := fl.String("ns", "", "namespace kinds to enter, comma-separated: mnt,uts,ipc,net,pid,cgroup,user,time (default: every kind that differs from the host)")
+	hostShell := fl.Bool("host-shell", false, "run the host's shell in the target's net, pid, uts and ipc namespaces (for a target without a shell)")
+	af := addActionFlags(fl)
+	fl.Usage = func() {
+		fmt.Fprint(stderr, enterUsage)
+		fl.PrintDefaults()
+	}
+	pos, command, err := parseInterleaved(fl, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if len(pos) == 0 {
+		fmt.Fprint(stderr, "isotop enter: which process? give a pid, a container name or a container id\n\n")
+		fl.Usage()
+		return 2
+	}
+	if command == nil && len(pos) > 1 {
+		command = pos[1:]
+	}
+	req := actions.EnterRequest{Command: command, HostShell: *hostShell}
+	if *nsList != "" {
+		if *hostShell {
+			fmt.Fprintln(stderr, "isotop enter: --ns and --host-shell: give one or the other")
+			return 2
+		}
+		if req.Kinds, err = actions.ParseKinds(*nsList); err != nil {
+			return fail(stderr, "enter", err)
+		}
+	}
+	actor, err := af.actor()
+	if err != nil {
+		return fail(stderr, "enter", err)
+	}
+	if pid, err := strconv.Atoi(pos[0]); err == nil {
+		req.PID = pid
+	} else {
+		snap, err := probe.DefaultFS().Snapshot()
+		if err != nil {
+			return fail(stderr, "enter", err)
+		}
+		c, err := actions.FindContainer(snap, pos[0])
+		if err != nil {
+			return fail(stderr, "enter", err)
+		}
+		p, err := actions.ContainerInit(snap, c)
+		if err != nil {
+			return fail(stderr, "enter", err)
+		}
+		req.PID, req.StartTicks = p.PID, p.StartTicks
+		req.Target = fmt.Sprintf("container %s (%s, pid %d)", c.Name, c.Key(), c.PID)
+	}
+	e, err := actor.Enter(req)
+	if errors.Is(err, actions.ErrNoShell) && isTerminal(stdin) {
+		fmt.Fprintf(stderr, "isotop enter: %v\nrun the host's shell in its net, pid, uts and ipc namespaces instead? [y/N] ", err)
+		if !yes(stdin) {
+			return 1
+		}
+		req.HostShell, req.Kinds = true, nil
+		e, err = actor.Enter(req)
+	}
+	if err != nil {
+		return fail(stderr, "enter", err)
+	}
+	fmt.Fprintf(stderr, "isotop enter: %s: entering %s, running %s\n", e.Target, kindList(e.Kinds), strings.Join(e.Command, " "))
+	// The command has the terminal: ^C and ^\ are for it, not for isotop waiting on it.
+	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
+	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
+	err = e.Cmd.Run()
+	e.Finished(err)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return fail(stderr, "enter", err)
+	}
+	return 0
+}
+
+func kindList(ks []probe.NSKind) string {
+	var s []string
+	for _, k := range ks {
+		s = append(s, string(k))
+	}
+	return strings.Join(s, ",")
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// yes reads one answer line: y or yes.
+func yes(r io.Reader) bool {
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "y" || a == "yes"
+}

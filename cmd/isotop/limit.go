@@ -1,0 +1,143 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/isotop/isotop/actions"
+	"github.com/isotop/isotop/probe"
+)
+
+const limitUsage = `Usage: isotop limit <cgroup path|container> [--memory SIZE] [--memory-high SIZE] [--cpus N]
+                    [--cpu-weight N] [--pids N] [--yes] [--force] [--dry-run]
+
+Sets limits on a cgroup (a path in its hierarchy, such as /system.slice/nginx.service) or on a
+container's cgroup, on cgroup v1, hybrid and v2 hosts alike. It first shows the exact writes (file,
+old value, new value) and asks; afterwards it reads each file back. SIZE takes units (256M, 1.5G,
+512K) or max; N CPUs may be a fraction (0.5) or max. Refused, with nothing written: a value that
+does not parse, a path with "..", a cgroup that vanished, a memory limit below the current usage
+(unless --force). Each change is appended to the audit log.
+
+`
+
+func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("isotop limit", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	memory := fl.String("memory", "", "memory limit: memory.max (v2) or memory.limit_in_bytes (v1), e.g. 256M, 1.5G, max")
+	memoryHigh := fl.String("memory-high", "", "memory throttling threshold: memory.high (v2 only), e.g. 200M, max")
+	cpus := fl.String("cpus", "", "CPU limit in CPUs: cpu.max (v2) or cpu.cfs_quota_us (v1), e.g. 0.5, 2, max")
+	weight := fl.String("cpu-weight", "", "CPU weight 1-10000 (100 default): cpu.weight (v2) or cpu.shares (v1)")
+	pids := fl.String("pids", "", "most processes and threads: pids.max, e.g. 100, max")
+	assumeYes := fl.Bool("yes", false, "apply without asking")
+	force := fl.Bool("force", false, "set a memory limit even below the cgroup's current usage")
+	dryRun := fl.Bool("dry-run", false, "show the writes and stop")
+	af := addActionFlags(fl)
+	fl.Usage = func() {
+		fmt.Fprint(stderr, limitUsage)
+		fl.PrintDefaults()
+	}
+	pos, rest, err := parseInterleaved(fl, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if len(pos) != 1 || len(rest) > 0 {
+		fmt.Fprint(stderr, "isotop limit: give one cgroup path or container\n\n")
+		fl.Usage()
+		return 2
+	}
+	req := actions.LimitRequest{Force: *force}
+	for _, v := range []struct {
+		flag, val string
+		set       func(string) error
+	}{
+		{"--memory", *memory, func(s string) error { v, err := actions.ParseSize("--memory", s); req.Memory = &v; return err }},
+		{"--memory-high", *memoryHigh, func(s string) error {
+			v, err := actions.ParseSize("--memory-high", s)
+			req.MemoryHigh = &v
+			return err
+		}},
+		{"--cpus", *cpus, func(s string) error { v, err := actions.ParseCPUs("--cpus", s); req.CPUs = &v; return err }},
+		{"--cpu-weight", *weight, func(s string) error { v, err := actions.ParseWeight("--cpu-weight", s); req.CPUWeight = &v; return err }},
+		{"--pids", *pids, func(s string) error { v, err := actions.ParseCount("--pids", s); req.PIDs = &v; return err }},
+	} {
+		if v.val == "" && !flagGiven(fl, strings.TrimPrefix(v.flag, "--")) {
+			continue
+		}
+		if err := v.set(v.val); err != nil {
+			return fail(stderr, "limit", err)
+		}
+	}
+	actor, err := af.actor()
+	if err != nil {
+		return fail(stderr, "limit", err)
+	}
+	target := pos[0]
+	req.Cgroup = target
+	if !strings.HasPrefix(target, "/") && !strings.Contains(target, "/") {
+		// A bare name is a container if there is one by that name; else a top-level cgroup.
+		snap, err := probe.DefaultFS().Snapshot()
+		if err != nil {
+			return fail(stderr, "limit", err)
+		}
+		if c, err := actions.FindContainer(snap, target); err == nil {
+			if c.Cgroup == "" {
+				return fail(stderr, "limit", fmt.Errorf("container %s (%s) has no cgroup of its own: it shares one with processes outside it: %w", c.Name, c.Key(), actions.ErrRefused))
+			}
+			req.Cgroup, req.Target = c.Cgroup, fmt.Sprintf("container %s (%s), cgroup %s", c.Name, c.Key(), c.Cgroup)
+		}
+	}
+	plan, err := actor.PlanLimit(req)
+	if err != nil {
+		return fail(stderr, "limit", err)
+	}
+	printPlan(stdout, plan)
+	if *dryRun {
+		return 0
+	}
+	if !*assumeYes {
+		if !isTerminal(stdin) {
+			return fail(stderr, "limit", fmt.Errorf("standard input is not a terminal to confirm on: pass --yes to apply without asking; nothing was written: %w", actions.ErrRefused))
+		}
+		fmt.Fprintf(stdout, "apply %d write(s)? [y/N] ", len(plan.Writes))
+		if !yes(stdin) {
+			fmt.Fprintln(stdout, "nothing was written")
+			return 1
+		}
+	}
+	res, err := actor.ApplyLimit(plan)
+	if res != nil && len(res.ReadBack) > 0 {
+		fmt.Fprintln(stdout, "read back:")
+		for _, rb := range res.ReadBack {
+			fmt.Fprintf(stdout, "  %-28s %s (%s)\n", filepath.Base(rb.File), rb.Value, rb.Human)
+		}
+	}
+	if err != nil {
+		if res != nil && res.Written > 0 {
+			fmt.Fprintf(stderr, "isotop limit: %d of %d writes were made before this:\n", res.Written, len(plan.Writes))
+		}
+		return fail(stderr, "limit", err)
+	}
+	return 0
+}
+
+func flagGiven(fl *flag.FlagSet, name string) bool {
+	given := false
+	fl.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+func printPlan(w io.Writer, p *actions.LimitPlan) {
+	fmt.Fprintf(w, "%s (cgroup %s host)\n", p.Target, p.Mode)
+	for _, wr := range p.Writes {
+		fmt.Fprintf(w, "  %s\n      %s (%s) → %s (%s)\n", wr.File, wr.Old, wr.OldHuman, wr.New, wr.NewHuman)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
