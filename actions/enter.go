@@ -115,6 +115,9 @@ func ParseKinds(s string) ([]probe.NSKind, error) {
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
+	if !early.Built {
+		return nil, refusedf("this isotop was built without cgo, so without the code that enters namespaces before the Go runtime starts")
+	}
 	if req.PID <= 0 {
 		return nil, badValuef("pid %d: not a process id", req.PID)
 	}

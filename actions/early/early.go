@@ -3,10 +3,6 @@
 // need a process with one thread. Importing it (for its side effect) is what links it in.
 package early
 
-// #cgo CFLAGS: -Wall -O2
-// extern char isotop_lockdown[256];
-import "C"
-
 import (
 	"bufio"
 	"bytes"
@@ -36,7 +32,7 @@ type Lockdown struct {
 // Current reads the lockdown in force on this process. The variable early.c sets is taken only as
 // a report; NoNewPrivs, Seccomp and the capability sets come from the kernel.
 func Current() (Lockdown, error) {
-	l := Lockdown{Requested: C.GoString(&C.isotop_lockdown[0])}
+	l := Lockdown{Requested: reported()}
 	for _, f := range strings.Fields(l.Requested) {
 		if v, ok := strings.CutPrefix(f, "landlock="); ok {
 			l.Landlock = v
