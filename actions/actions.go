@@ -33,6 +33,9 @@ var ErrReadOnly = errors.New("isotop is in read-only mode (--read-only or ISOTOP
 // (a memory limit below the current usage, a cgroup that vanished, a path outside the hierarchy).
 var ErrRefused = errors.New("refused")
 
+// ErrBelowUsage is the refusal of a memory limit below the cgroup's current usage; Force sets it.
+var ErrBelowUsage = fmt.Errorf("below the current usage: %w", ErrRefused)
+
 // ReadOnly is the Actor of read-only mode: it refuses every action.
 type ReadOnly struct{}
 

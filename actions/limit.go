@@ -259,8 +259,8 @@ func (p *planner) belowUsage(h hierarchy, flag string, s Setting) error {
 	}
 	used, err := strconv.ParseUint(cur, 10, 64)
 	if err == nil && s.N < used {
-		return refusedf("%s %s is below the current usage of cgroup %s, %s (%s): the kernel would reclaim and then OOM-kill its processes; pass --force to set it anyway",
-			flag, FormatBytes(s.N), p.plan.Cgroup, FormatBytes(used), file)
+		return &classified{fmt.Errorf("%s %s is below the current usage of cgroup %s, %s (%s): the kernel would reclaim and then OOM-kill its processes; pass --force to set it anyway",
+			flag, FormatBytes(s.N), p.plan.Cgroup, FormatBytes(used), file), ErrBelowUsage}
 	}
 	return nil
 }
@@ -459,7 +459,14 @@ func applyLimit(plan *LimitPlan) (*LimitResult, error) {
 		if err != nil {
 			v = "(" + err.Error() + ")"
 		}
-		res.ReadBack = append(res.ReadBack, ReadBack{File: w.File, Value: v, Human: human(w.File, v)})
+		h := human(w.File, v)
+		switch v {
+		case w.New:
+			h = w.NewHuman // the planner's words, which may know more (a v1 quota's period)
+		case w.Old:
+			h = w.OldHuman
+		}
+		res.ReadBack = append(res.ReadBack, ReadBack{File: w.File, Value: v, Human: h})
 	}
 	return res, failed
 }

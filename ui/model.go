@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/probe"
 )
 
@@ -18,8 +19,14 @@ type Source func() (*probe.Snapshot, error)
 type Options struct {
 	Interval time.Duration // between live snapshots; 0 takes one only (replay)
 	ReadOnly bool
+	// Lockdown says how the kernel enforces read-only mode ("landlock ABI 7, seccomp, …").
+	Lockdown string
 	Color    bool
 	Replay   string // the file being replayed, shown in the title
+	// Actor makes the changes (enter, limit); nil refuses them all, as read-only mode does.
+	Actor actions.Actor
+	// AuditLog is the file the Audit view reads.
+	AuditLog string
 }
 
 type snapshotMsg struct {
@@ -38,6 +45,11 @@ const (
 	jumpOverlay
 	compareOverlay
 	detailOverlay
+	// The overlays of actions (actions.go): their keys go to actionKey.
+	limitFormOverlay
+	planOverlay
+	resultOverlay
+	hostShellOverlay
 )
 
 type place struct {
@@ -76,10 +88,17 @@ type Model struct {
 	width   int
 	height  int
 	status  string
+
+	act      actionState
+	audit    []actions.AuditRecord
+	auditErr error
 }
 
 // New returns a model that takes snapshots from src.
 func New(src Source, opt Options) Model {
+	if opt.Actor == nil {
+		opt.Actor = actions.ReadOnly{}
+	}
 	return Model{src: src, opt: opt, styles: NewStyles(opt.Color), width: 80, height: 24}
 }
 
@@ -92,10 +111,13 @@ func (m Model) fetch() tea.Cmd {
 }
 
 // Init takes the first snapshot.
-func (m Model) Init() tea.Cmd { return m.fetch() }
+func (m Model) Init() tea.Cmd { return tea.Batch(m.fetch(), m.loadAudit()) }
 
 // Update handles one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m, cmd, ok := m.actionMsg(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -145,6 +167,8 @@ func (m *Model) ensure(v ViewID) {
 		m.tables[v] = ContainerTable(m.snap)
 	case Network:
 		m.tables[v] = NetworkTable(m.snap)
+	case Audit:
+		m.tables[v] = AuditTable(m.audit, m.opt.AuditLog)
 	}
 	m.built[v] = true
 	m.refresh(v)
@@ -263,6 +287,9 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 		m.refresh(m.view)
 		return m, nil
 	}
+	if m.over >= limitFormOverlay {
+		return m.actionKey(k)
+	}
 	if m.over == jumpOverlay && k != "q" && k != "ctrl+c" {
 		m.over = noOverlay
 		if len(k) == 1 && k[0] >= '1' && k[0] <= '9' {
@@ -371,6 +398,10 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 		} else {
 			m.status = "mark two processes with m first"
 		}
+	case "E":
+		return m.startEnter(false)
+	case "L":
+		return m.startLimit()
 	case "?":
 		m.over = helpOverlay
 	default:
@@ -381,6 +412,9 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 		}
 	}
 	m.ensure(m.view)
+	if m.view == Audit && (k == viewKeys[Audit] || k == "tab" || k == "shift+tab") {
+		return m, m.loadAudit() // other isotops append to it too
+	}
 	return m, nil
 }
 
@@ -415,6 +449,14 @@ func (m Model) render() string {
 		body = m.box(m.compareText())
 	case detailOverlay:
 		body = m.box(m.detailText(m.bodyHeight() - 2))
+	case limitFormOverlay:
+		body = m.box(m.limitFormText())
+	case planOverlay:
+		body = m.box(m.planText())
+	case resultOverlay:
+		body = m.box(m.resultText())
+	case hostShellOverlay:
+		body = m.box(m.hostShellText())
 	}
 	lines := strings.Split(body, "\n")
 	h := m.bodyHeight() + 1
@@ -447,10 +489,17 @@ func (m Model) titleLine() string {
 	return out
 }
 
+// shortViewNames fit the tabs in 80 columns.
+var shortViewNames = [...]string{"Over", "NS", "Procs", "Cgroups", "Contnrs", "Net", "Audit"}
+
 func (m Model) tabsLine() string {
+	names := viewNames[:]
+	if m.width < 90 {
+		names = shortViewNames[:]
+	}
 	var parts []string
 	for i := range numViews {
-		label := viewKeys[i] + " " + viewNames[i]
+		label := viewKeys[i] + " " + names[i]
 		if i == m.view {
 			parts = append(parts, m.styles.ActiveTab.Render("["+label+"]"))
 		} else {
@@ -469,7 +518,7 @@ func (m Model) statusLine() string {
 	case m.status != "":
 		return m.styles.Status.Render(fit(Clean(m.status), m.width))
 	}
-	s := "↑↓ move ↵ jump ⌫ back / filter s sort e explain m mark x compare ? help q quit"
+	s := "↑↓ move ↵ jump ⌫ back / filter e explain i info E enter L limit ? help q quit"
 	if f := m.filter[m.view]; f != "" {
 		s = "filter: " + Clean(f) + " · " + s
 	}

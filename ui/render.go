@@ -206,7 +206,11 @@ func (m Model) overview() string {
 	fmt.Fprintf(&b, "host %s, kernel %s, %d CPUs, cgroup mode %s\n", Clean(s.Host.Hostname), Clean(s.Host.Kernel), s.Host.CPUs, s.Host.CgroupMode)
 	fmt.Fprintf(&b, "host namespaces from %s\n", Clean(s.Host.NSFrom))
 	if m.opt.ReadOnly {
-		b.WriteString("read-only: every action is refused\n")
+		b.WriteString("read-only: every action is refused")
+		if m.opt.Lockdown != "" {
+			b.WriteString(", and the kernel holds it: " + m.opt.Lockdown)
+		}
+		b.WriteString("\n")
 	}
 	counts := map[probe.NSKind]int{}
 	for _, ns := range s.Namespaces {
@@ -388,7 +392,7 @@ func (m Model) compareText() string {
 }
 
 const helpText = `Keys
-  o n p g c w   Overview, Namespaces, Processes, Cgroups, Containers, netWork
+  o n p g c w a Overview, Namespaces, Processes, Cgroups, Containers, netWork, Audit
   tab shift+tab next, previous view
   ↑↓ j k pgup pgdown home end   move
   enter         jump from the row to what it relates to (container, cgroup, namespace, peer)
@@ -398,6 +402,8 @@ const helpText = `Keys
   e             explain a value: its file, the command that shows it (←→ the next value)
   i             the selected object in full (pids, maps, parents, limits, peers)
   m x           mark two processes, compare their namespaces
+  E             enter the selected process's or container's namespaces (a shell; exit comes back)
+  L             set limits on the selected cgroup or container (shows the writes, asks, reads back)
   space         pause the refresh
   ?             this help
   q             quit

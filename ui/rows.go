@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/probe"
 )
 
@@ -21,13 +22,14 @@ const (
 	Cgroups
 	Containers
 	Network
+	Audit
 	numViews
 )
 
-var viewNames = [...]string{"Overview", "Namespaces", "Processes", "Cgroups", "Containers", "Network"}
+var viewNames = [...]string{"Overview", "Namespaces", "Processes", "Cgroups", "Containers", "Network", "Audit"}
 
 // viewKeys are the keys that open each view.
-var viewKeys = [...]string{"o", "n", "p", "g", "c", "w"}
+var viewKeys = [...]string{"o", "n", "p", "g", "c", "w", "a"}
 
 func (v ViewID) String() string { return viewNames[v] }
 
@@ -638,19 +640,8 @@ func memBar(used uint64, limit *probe.Limit, width int) string {
 	return strings.Repeat("█", filled) + strings.Repeat("·", width-filled)
 }
 
-// HumanBytes formats bytes the way operators read them: 512, 20.0M, 1.5G.
-func HumanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatUint(n, 10)
-	}
-	div, exp := uint64(unit), 0
-	for v := n / unit; v >= unit && exp < 4; v /= unit {
-		div *= unit
-		exp++
-	}
-	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + string("KMGTP"[exp])
-}
+// HumanBytes formats bytes the way operators read them: 512, 20.0M, 1.5G (as actions reads them).
+func HumanBytes(n uint64) string { return actions.FormatBytes(n) }
 
 // ContainerTable lists containers with their usage and network.
 func ContainerTable(s *probe.Snapshot) Table {

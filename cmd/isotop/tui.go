@@ -11,6 +11,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/isotop/isotop/actions/early"
 	"github.com/isotop/isotop/probe"
 	"github.com/isotop/isotop/ui"
 )
@@ -21,11 +24,11 @@ func runTUI(args []string, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	interval := fl.Duration("interval", time.Second, "time between refreshes of the live host")
 	replay := fl.String("replay", "", "show a saved `isotop snapshot --json` instead of the live host")
-	readOnly := fl.Bool("read-only", os.Getenv("ISOTOP_READONLY") == "1", "refuse every action (also ISOTOP_READONLY=1)")
+	af := addActionFlags(fl)
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read")
 	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE] [--read-only]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE] [--read-only] [--audit-log FILE]\n\n"+
 			"Opens the interactive views (press ? inside for every key).\n\n")
 		fl.PrintDefaults()
 	}
@@ -39,7 +42,20 @@ func runTUI(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop: --interval %s: must be positive\n", *interval)
 		return 2
 	}
-	opt := ui.Options{Interval: *interval, ReadOnly: *readOnly, Color: os.Getenv("NO_COLOR") == ""}
+	actor, err := af.actor()
+	if err != nil {
+		fmt.Fprintf(stderr, "isotop: %v\n", err)
+		return 1
+	}
+	opt := ui.Options{Interval: *interval, ReadOnly: *af.readOnly, Color: os.Getenv("NO_COLOR") == "", Actor: actor, AuditLog: *af.auditLog}
+	if *af.readOnly {
+		l, _ := early.Current()
+		opt.Lockdown = l.Summary()
+		if _, err := unix.IoctlGetTermios(int(os.Stdin.Fd()), unix.TCGETS); err != nil {
+			fmt.Fprintln(stderr, "isotop: read-only mode needs a terminal on standard input: the kernel lockdown forbids opening /dev/tty for writing")
+			return 1
+		}
+	}
 	var src ui.Source
 	if *replay != "" {
 		snap, err := readSnapshot(*replay)

@@ -1,0 +1,541 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/isotop/isotop/actions"
+	"github.com/isotop/isotop/probe"
+)
+
+// The TUI's actions: E enters the selected process's or container's namespaces (the TUI gives
+// the terminal to the command through tea.ExecProcess and comes back where it was), L sets limits
+// on the selected cgroup or container (a form, then the exact writes to confirm, then the values
+// read back), and the Audit view lists what was done. Every step that touches the host (planning
+// reads the cgroup, applying writes it, entering opens the namespaces) runs in a tea.Cmd through
+// the Actor, which read-only mode replaces with one that refuses.
+
+type (
+	// planMsg is a limit plan, or why there is none.
+	planMsg struct {
+		plan *actions.LimitPlan
+		req  actions.LimitRequest
+		err  error
+	}
+	// limitDoneMsg is the result of applying a plan.
+	limitDoneMsg struct {
+		res *actions.LimitResult
+		err error
+	}
+	// enterReadyMsg is a prepared enter, or why it cannot be.
+	enterReadyMsg struct {
+		e   *actions.EnterCmd
+		req actions.EnterRequest
+		err error
+	}
+	// enterDoneMsg is how the entered command ended.
+	enterDoneMsg struct {
+		target, result string
+	}
+	// auditMsg is the audit log as read.
+	auditMsg struct {
+		recs []actions.AuditRecord
+		err  error
+	}
+)
+
+// actionState is the state of the action being prepared.
+type actionState struct {
+	target  limitTarget
+	input   string // the limit form's text
+	formErr string
+	plan    *actions.LimitPlan
+	req     actions.LimitRequest
+	planErr error
+	result  []string // the last action's outcome, shown in its box
+	enter   actions.EnterRequest
+	busy    bool
+}
+
+type limitTarget struct {
+	cgroup, label string
+	cg            *probe.Cgroup
+}
+
+// loadAudit reads the audit log in a Cmd.
+func (m Model) loadAudit() tea.Cmd {
+	path := m.opt.AuditLog
+	if path == "" {
+		return nil
+	}
+	return func() tea.Msg {
+		recs, _, err := actions.ReadAudit(path)
+		return auditMsg{recs, err}
+	}
+}
+
+func (m *Model) refused(what string, err error) {
+	m.status = what + ": " + err.Error()
+}
+
+// startEnter prepares an enter of the selected process or container.
+func (m Model) startEnter(hostShell bool) (tea.Model, tea.Cmd) {
+	r := m.selected()
+	if r == nil || m.snap == nil {
+		m.status = "E enters a process's or a container's namespaces: select one in Processes or Containers"
+		return m, nil
+	}
+	req, ok := m.enterRequest(r.Key)
+	if !ok {
+		m.status = "E enters a process's or a container's namespaces: select one in Processes or Containers"
+		return m, nil
+	}
+	req.HostShell = hostShell
+	return m, m.prepareEnter(req)
+}
+
+func (m Model) prepareEnter(req actions.EnterRequest) tea.Cmd {
+	actor := m.opt.Actor
+	return func() tea.Msg {
+		e, err := actor.Enter(req)
+		return enterReadyMsg{e, req, err}
+	}
+}
+
+// enterRequest finds the process behind a row key: the process itself, or a container's init.
+func (m Model) enterRequest(key string) (actions.EnterRequest, bool) {
+	s := m.snap
+	if pid, ok := strings.CutPrefix(key, "proc:"); ok {
+		for i := range s.Processes {
+			p := &s.Processes[i]
+			if strconv.Itoa(p.PID) == pid {
+				return actions.EnterRequest{PID: p.PID, StartTicks: p.StartTicks, Target: fmt.Sprintf("pid %d (%s)", p.PID, p.Comm)}, true
+			}
+		}
+	}
+	if ck, ok := strings.CutPrefix(key, "ct:"); ok {
+		for i := range s.Containers {
+			c := &s.Containers[i]
+			if c.Key() != ck {
+				continue
+			}
+			p, err := actions.ContainerInit(s, c)
+			if err != nil {
+				return actions.EnterRequest{}, false
+			}
+			return actions.EnterRequest{PID: p.PID, StartTicks: p.StartTicks, Target: fmt.Sprintf("container %s (%s, pid %d)", c.Name, c.Key(), c.PID)}, true
+		}
+	}
+	return actions.EnterRequest{}, false
+}
+
+// startLimit opens the limit form for the selected cgroup or container.
+func (m Model) startLimit() (tea.Model, tea.Cmd) {
+	r := m.selected()
+	if r == nil || m.snap == nil {
+		m.status = "L sets limits: select a cgroup (Cgroups) or a container (Containers)"
+		return m, nil
+	}
+	t, ok := m.limitTarget(r.Key)
+	if !ok {
+		m.status = "L sets limits: select a cgroup (Cgroups) or a container (Containers)"
+		return m, nil
+	}
+	if _, ok := m.opt.Actor.(actions.ReadOnly); ok {
+		m.refused("limit "+t.label, actions.ErrReadOnly)
+		return m, nil
+	}
+	m.act = actionState{target: t}
+	m.over = limitFormOverlay
+	return m, nil
+}
+
+func (m Model) limitTarget(key string) (limitTarget, bool) {
+	s := m.snap
+	find := func(path string) *probe.Cgroup {
+		for i := range s.Cgroups {
+			if s.Cgroups[i].Path == path {
+				return &s.Cgroups[i]
+			}
+		}
+		return nil
+	}
+	if p, ok := strings.CutPrefix(key, "cg:"); ok && p != "/" {
+		return limitTarget{cgroup: p, label: "cgroup " + p, cg: find(p)}, true
+	}
+	if ck, ok := strings.CutPrefix(key, "ct:"); ok {
+		for i := range s.Containers {
+			c := &s.Containers[i]
+			if c.Key() == ck && c.Cgroup != "" {
+				return limitTarget{cgroup: c.Cgroup, label: fmt.Sprintf("container %s (%s), cgroup %s", c.Name, c.Key(), c.Cgroup), cg: find(c.Cgroup)}, true
+			}
+		}
+	}
+	return limitTarget{}, false
+}
+
+// limitKeys are the names the form takes, each with its flag.
+var limitKeys = map[string]string{"memory": "--memory", "mem": "--memory", "high": "--memory-high", "memory-high": "--memory-high",
+	"cpus": "--cpus", "cpu": "--cpus", "weight": "--cpu-weight", "cpu-weight": "--cpu-weight", "pids": "--pids"}
+
+// ParseLimitForm reads the limit form's text, "memory=256M cpus=0.5 pids=100 weight=200 high=200M",
+// into a request; pure, so that Update can call it.
+func ParseLimitForm(text string) (actions.LimitRequest, error) {
+	var req actions.LimitRequest
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return req, errors.New("type at least one limit, such as memory=256M")
+	}
+	for _, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		flag := limitKeys[strings.ToLower(k)]
+		if !ok || flag == "" {
+			return req, fmt.Errorf("%q: write name=value with name memory, high, cpus, weight or pids", f)
+		}
+		var err error
+		switch flag {
+		case "--memory":
+			var s actions.Setting
+			s, err = actions.ParseSize(flag, v)
+			req.Memory = &s
+		case "--memory-high":
+			var s actions.Setting
+			s, err = actions.ParseSize(flag, v)
+			req.MemoryHigh = &s
+		case "--cpus":
+			var c actions.CPUs
+			c, err = actions.ParseCPUs(flag, v)
+			req.CPUs = &c
+		case "--cpu-weight":
+			var w uint64
+			w, err = actions.ParseWeight(flag, v)
+			req.CPUWeight = &w
+		case "--pids":
+			var s actions.Setting
+			s, err = actions.ParseCount(flag, v)
+			req.PIDs = &s
+		}
+		if err != nil {
+			return req, err
+		}
+	}
+	return req, nil
+}
+
+func (m Model) planLimit(req actions.LimitRequest) tea.Cmd {
+	actor := m.opt.Actor
+	return func() tea.Msg {
+		p, err := actor.PlanLimit(req)
+		return planMsg{p, req, err}
+	}
+}
+
+func (m Model) applyLimit(p *actions.LimitPlan) tea.Cmd {
+	actor := m.opt.Actor
+	return func() tea.Msg {
+		res, err := actor.ApplyLimit(p)
+		return limitDoneMsg{res, err}
+	}
+}
+
+// actionMsg handles the messages of actions; ok is false for other messages.
+func (m Model) actionMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case planMsg:
+		m.act.busy = false
+		m.act.plan, m.act.req, m.act.planErr = msg.plan, msg.req, msg.err
+		m.over = planOverlay
+		return m, nil, true
+	case limitDoneMsg:
+		m.act.busy = false
+		var out []string
+		if msg.res != nil {
+			for _, rb := range msg.res.ReadBack {
+				out = append(out, fmt.Sprintf("%-28s %s (%s)", filepath.Base(rb.File), rb.Value, rb.Human))
+			}
+		}
+		if msg.err != nil {
+			m.status = "limit " + m.act.target.label + ": " + msg.err.Error()
+			out = append([]string{"failed: " + msg.err.Error(), ""}, out...)
+		} else {
+			m.status = "limit " + m.act.target.label + ": done, values read back"
+		}
+		m.act.result = out
+		m.over = resultOverlay
+		return m, tea.Batch(m.fetch(), m.loadAudit()), true
+	case enterReadyMsg:
+		m.act.busy = false
+		switch {
+		case errors.Is(msg.err, actions.ErrNoShell):
+			m.act.enter = msg.req
+			m.act.result = []string{msg.err.Error()}
+			m.over = hostShellOverlay
+			return m, nil, true
+		case msg.err != nil:
+			m.refused("enter", msg.err)
+			return m, m.loadAudit(), true
+		}
+		e := msg.e
+		m.status = "entering " + e.Target + "…"
+		return m, tea.ExecProcess(e.Cmd, func(err error) tea.Msg {
+			return enterDoneMsg{e.Target, e.Finished(err)}
+		}), true
+	case enterDoneMsg:
+		m.status = "back from " + msg.target + ": " + msg.result
+		return m, tea.Batch(m.fetch(), m.loadAudit()), true
+	case auditMsg:
+		m.audit, m.auditErr = msg.recs, msg.err
+		m.built[Audit] = false
+		if m.view == Audit {
+			m.ensure(Audit)
+		}
+		return m, nil, true
+	}
+	return m, nil, false
+}
+
+// actionKey handles a key while an action's overlay is open.
+func (m Model) actionKey(k string) (tea.Model, tea.Cmd) {
+	if m.act.busy {
+		return m, nil
+	}
+	switch m.over {
+	case limitFormOverlay:
+		switch k {
+		case "esc":
+			m.over = noOverlay
+		case "enter":
+			req, err := ParseLimitForm(m.act.input)
+			if err != nil {
+				m.act.formErr = err.Error()
+				return m, nil
+			}
+			req.Cgroup, req.Target = m.act.target.cgroup, m.act.target.label
+			m.act.busy, m.act.formErr = true, ""
+			return m, m.planLimit(req)
+		case "backspace":
+			if r := []rune(m.act.input); len(r) > 0 {
+				m.act.input = string(r[:len(r)-1])
+			}
+		case "space":
+			m.act.input += " "
+		default:
+			if len([]rune(k)) == 1 {
+				m.act.input += k
+			}
+		}
+		return m, nil
+	case planOverlay:
+		switch {
+		case k == "y" && m.act.plan != nil:
+			m.act.busy = true
+			return m, m.applyLimit(m.act.plan)
+		case k == "f" && errors.Is(m.act.planErr, actions.ErrBelowUsage):
+			req := m.act.req
+			req.Force = true
+			m.act.busy = true
+			return m, m.planLimit(req)
+		case k == "e":
+			m.over = limitFormOverlay // back to the form, to change the values
+			return m, nil
+		}
+		m.over = noOverlay
+		m.status = "limit " + m.act.target.label + ": nothing was written"
+		return m, nil
+	case hostShellOverlay:
+		m.over = noOverlay
+		if k == "y" {
+			req := m.act.enter
+			req.HostShell, req.Kinds = true, nil
+			m.act.busy = true
+			return m, m.prepareEnter(req)
+		}
+		return m, nil
+	}
+	m.over = noOverlay
+	return m, nil
+}
+
+// limitFormText draws the limit form.
+func (m Model) limitFormText() string {
+	t := m.act.target
+	var b strings.Builder
+	b.WriteString("Set limits on " + Clean(t.label) + "\n\n")
+	if cg := t.cg; cg != nil {
+		b.WriteString("  now: " + limitsNow(cg) + "\n\n")
+	}
+	b.WriteString("  > " + Clean(m.act.input) + "▏\n\n")
+	if m.act.formErr != "" {
+		b.WriteString("  " + m.styles.Warn.Render(Clean(m.act.formErr)) + "\n\n")
+	}
+	if m.act.busy {
+		b.WriteString("  reading the cgroup…\n\n")
+	}
+	b.WriteString("  memory=SIZE  high=SIZE  cpus=N  weight=1-10000  pids=N   (SIZE: 256M, 1.5G, max)\n")
+	b.WriteString("\n(enter shows the writes to confirm, esc cancels)")
+	return b.String()
+}
+
+// limitsNow is a cgroup's limits in force, from the snapshot.
+func limitsNow(cg *probe.Cgroup) string {
+	var parts []string
+	lim := func(l *probe.Limit) string {
+		if l == nil {
+			return "-"
+		}
+		if *l == probe.Unlimited {
+			return "max"
+		}
+		return HumanBytes(uint64(*l))
+	}
+	if mem := cg.Memory; mem != nil {
+		used := "-"
+		if mem.Current != nil {
+			used = HumanBytes(*mem.Current)
+		}
+		parts = append(parts, "memory "+used+"/"+lim(mem.Max))
+		if mem.High != nil {
+			parts = append(parts, "high "+lim(mem.High))
+		}
+	}
+	if c := cg.CPU; c != nil {
+		if c.QuotaUsec != nil && c.PeriodUsec != nil && *c.QuotaUsec != probe.Unlimited && *c.PeriodUsec > 0 {
+			parts = append(parts, "cpus "+strconv.FormatFloat(float64(*c.QuotaUsec)/float64(*c.PeriodUsec), 'f', -1, 64))
+		} else {
+			parts = append(parts, "cpus max")
+		}
+		if c.Weight != nil {
+			parts = append(parts, "weight "+strconv.FormatUint(*c.Weight, 10))
+		} else if c.Shares != nil {
+			parts = append(parts, "shares "+strconv.FormatUint(*c.Shares, 10))
+		}
+	}
+	if p := cg.PIDsCtl; p != nil {
+		cur := "-"
+		if p.Current != nil {
+			cur = strconv.FormatUint(*p.Current, 10)
+		}
+		max := "max"
+		if p.Max != nil && *p.Max != probe.Unlimited {
+			max = strconv.FormatUint(uint64(*p.Max), 10)
+		}
+		parts = append(parts, "pids "+cur+"/"+max)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// planText draws a plan's writes for confirmation, or why there is no plan.
+func (m Model) planText() string {
+	var b strings.Builder
+	if m.act.busy {
+		return "working…"
+	}
+	if err := m.act.planErr; err != nil {
+		b.WriteString("Refused, nothing was written\n\n  " + Clean(err.Error()) + "\n\n")
+		if errors.Is(err, actions.ErrBelowUsage) {
+			b.WriteString("(f sets it anyway, e edits, any other key cancels)")
+		} else {
+			b.WriteString("(e edits, any other key cancels)")
+		}
+		return b.String()
+	}
+	p := m.act.plan
+	fmt.Fprintf(&b, "These writes set the limits of %s (cgroup %s host)\n\n", Clean(p.Target), p.Mode)
+	for _, w := range p.Writes {
+		b.WriteString("  " + Clean(w.File) + "\n")
+		fmt.Fprintf(&b, "      %s (%s) → %s (%s)\n", Clean(w.Old), w.OldHuman, Clean(w.New), w.NewHuman)
+	}
+	for _, n := range p.Notes {
+		b.WriteString("  note: " + n + "\n")
+	}
+	b.WriteString("\n(y writes them, e edits, any other key cancels)")
+	return b.String()
+}
+
+func (m Model) resultText() string {
+	return "Read back after the writes\n\n  " + strings.Join(cleanAll(m.act.result), "\n  ") + "\n\n(any key closes; the Audit view (a) has the record)"
+}
+
+func (m Model) hostShellText() string {
+	return "No shell to run\n\n  " + strings.Join(cleanAll(m.act.result), "\n  ") +
+		"\n\n(y runs the host's shell in its net, pid, uts and ipc namespaces; any other key cancels)"
+}
+
+func cleanAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = Clean(s)
+	}
+	return out
+}
+
+// AuditTable lists the audit log, newest first.
+func AuditTable(recs []actions.AuditRecord, path string) Table {
+	t := Table{Columns: []Column{{Title: "TIME", Width: 19}, {Title: "WHO", Width: 8}, {Title: "ACTION", Width: 6},
+		{Title: "TARGET", Width: 20, Flex: true}, {Title: "CHANGE", Width: 20, Flex: true}, {Title: "RESULT", Width: 10, Flex: true}}}
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		who := "uid " + strconv.Itoa(r.UID)
+		if r.SudoUser != "" {
+			who = r.SudoUser
+		}
+		var change []string
+		for _, w := range r.Writes {
+			change = append(change, filepath.Base(w.File)+" "+w.OldHuman+"→"+w.NewHuman)
+		}
+		if r.Action == "enter" {
+			change = append(change, strings.Join(r.Namespaces, ",")+": "+strings.Join(r.Command, " "))
+		}
+		rec := r
+		t.Rows = append(t.Rows, Row{
+			Key:   "audit:" + strconv.Itoa(i),
+			Cells: []string{r.Time.Local().Format("2006-01-02 15:04:05"), who, r.Action, r.Target, strings.Join(change, "; "), r.Result},
+			more: func() More {
+				return More{Explain: auditExplain(path, len(t.Columns)), Detail: auditDetail(rec)}
+			},
+		})
+	}
+	return t
+}
+
+func auditExplain(path string, n int) []Explanation {
+	e := Explanation{Files: []string{path}, Command: "tail -n 20 " + path,
+		Meaning: "one JSON line per action isotop took or refused: who (uid, SUDO_USER, login uid), when, what, the old and new values, the result"}
+	out := make([]Explanation, n)
+	for i := range out {
+		out[i] = e
+	}
+	return out
+}
+
+func auditDetail(r actions.AuditRecord) []string {
+	d := []string{"time      " + r.Time.Format("2006-01-02 15:04:05.000 MST"), fmt.Sprintf("uid       %d (pid %d)", r.UID, r.PID)}
+	if r.SudoUser != "" {
+		d = append(d, "sudo user "+r.SudoUser)
+	}
+	if r.LoginUID != nil {
+		d = append(d, fmt.Sprintf("login uid %d", *r.LoginUID))
+	}
+	d = append(d, "action    "+r.Action, "target    "+r.Target)
+	if r.Cgroup != "" {
+		d = append(d, "cgroup    "+r.Cgroup)
+	}
+	for _, w := range r.Writes {
+		d = append(d, "write     "+w.File, fmt.Sprintf("            %s (%s) → %s (%s)", w.Old, w.OldHuman, w.New, w.NewHuman))
+	}
+	for _, rb := range r.ReadBack {
+		d = append(d, fmt.Sprintf("read back %s = %s", filepath.Base(rb.File), rb.Value))
+	}
+	if len(r.Namespaces) > 0 {
+		d = append(d, "entered   "+strings.Join(r.Namespaces, ", "))
+	}
+	if len(r.Command) > 0 {
+		d = append(d, "command   "+strings.Join(r.Command, " "))
+	}
+	return append(d, "result    "+r.Result)
+}
