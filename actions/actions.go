@@ -24,6 +24,8 @@ type Actor interface {
 	// Enter prepares a command that runs in a process's namespaces. The caller runs it (with the
 	// terminal) and reports how it ended with Finished.
 	Enter(req EnterRequest) (*EnterCmd, error)
+	// Sandbox validates a sandbox request and returns it ready to run (with the terminal).
+	Sandbox(req SandboxRequest) (*SandboxRun, error)
 }
 
 // ErrReadOnly is the refusal of every action in read-only mode.
@@ -47,6 +49,9 @@ func (ReadOnly) ApplyLimit(*LimitPlan) (*LimitResult, error) { return nil, ErrRe
 
 // Enter refuses.
 func (ReadOnly) Enter(EnterRequest) (*EnterCmd, error) { return nil, ErrReadOnly }
+
+// Sandbox refuses.
+func (ReadOnly) Sandbox(SandboxRequest) (*SandboxRun, error) { return nil, ErrReadOnly }
 
 // classified is an error of a kind (ErrRefused, ErrBadValue, ErrNoShell) whose message is only
 // its own: errors.Is finds the kind, the operator reads the reason.

@@ -70,7 +70,7 @@ func TestAuditAppendFillsWhoAndWhen(t *testing.T) {
 
 func TestAuditConcurrentAppendsDoNotInterleave(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	long := strings.Repeat("x", 8192) // beyond a pipe buffer: one write(2) per line still
+	long := strings.Repeat("x", 8192) // two pages a line: still one write(2) each
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)

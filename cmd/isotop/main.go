@@ -42,6 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runEnter(args[1:], os.Stdin, stdout, stderr)
 	case "limit":
 		return runLimit(args[1:], os.Stdin, stdout, stderr)
+	case "sandbox":
+		return runSandbox(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "isotop", version)
 		return 0

@@ -1,0 +1,735 @@
+package actions
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/sandbox"
+)
+
+// SandboxRequest is what `isotop sandbox` and the TUI's sandbox action ask for.
+type SandboxRequest struct {
+	Rootfs   string // "" runs on an ephemeral copy of the host's /
+	Memory   *Setting
+	CPUs     *CPUs
+	PIDs     *Setting
+	Hostname string // "" is sandbox-<short id>
+	Net      string // "none" (loopback only) or "veth"
+	Bridge   string // with veth: an existing bridge to use, or the name of the one isotop makes
+	Binds    []sandbox.Bind
+	Explain  bool
+	Init     bool
+	Rootless bool // a user namespace too (always when not root)
+	Command  []string
+	// CgroupParent is the cgroup under which the sandbox's own (isotop-<id>.scope) is made.
+	CgroupParent string
+}
+
+// SandboxRun is a validated sandbox, ready to Run. It satisfies Bubble Tea's ExecCommand, so the
+// TUI gives it the terminal as it would any program.
+type SandboxRun struct {
+	req            SandboxRequest
+	id             string
+	fs             probe.FS
+	audit          *AuditLog
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// ExitCode is the command's exit status after Run (128+N for signal N).
+	ExitCode int
+	// Cgroup and HostVeth are the sandbox's cgroup and the host end of its veth, once made.
+	Cgroup   string
+	HostVeth string
+	Addr     string // the sandbox's address on the veth
+	HostAddr string // the host's address on the bridge
+}
+
+// ID is the sandbox's id (the container id the probe shows, runtime "isotop").
+func (r *SandboxRun) ID() string { return r.id }
+
+// SetStdin sets the sandbox's standard input (tea.ExecCommand).
+func (r *SandboxRun) SetStdin(in io.Reader) { r.stdin = in }
+
+// SetStdout sets its standard output.
+func (r *SandboxRun) SetStdout(out io.Writer) { r.stdout = out }
+
+// SetStderr sets its standard error (and where --explain writes).
+func (r *SandboxRun) SetStderr(out io.Writer) { r.stderr = out }
+
+func randomID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// validIfName reports whether s can name a network interface.
+func validIfName(s string) bool {
+	return s != "" && len(s) <= 15 && s != "." && s != ".." && !strings.ContainsAny(s, "/: \t\n\x00")
+}
+
+// Sandbox validates a request and returns it ready to run. Nothing is created until Run.
+func (h *Host) Sandbox(req SandboxRequest) (*SandboxRun, error) {
+	if req.Net == "" {
+		req.Net = "none"
+	}
+	if os.Geteuid() != 0 {
+		req.Rootless = true
+	}
+	switch {
+	case req.Net != "none" && req.Net != "veth":
+		return nil, badValuef("--net %q: use none (loopback only) or veth", req.Net)
+	case req.Bridge != "" && req.Net != "veth":
+		return nil, badValuef("--bridge %s: a bridge is for --net veth", req.Bridge)
+	case req.Bridge != "" && !validIfName(req.Bridge):
+		return nil, badValuef("--bridge %q: not an interface name (at most 15 characters, no '/', ':' or spaces)", req.Bridge)
+	case req.Hostname != "" && (len(req.Hostname) > 64 || strings.ContainsAny(req.Hostname, "/ \t\n\x00")):
+		return nil, badValuef("--hostname %q: at most 64 characters, no '/' or spaces", req.Hostname)
+	case req.Rootless && os.Geteuid() != 0 && (req.Memory != nil || req.CPUs != nil || req.PIDs != nil):
+		return nil, refusedf("limits need root: isotop makes the sandbox's cgroup")
+	case req.Rootless && os.Geteuid() != 0 && req.Net == "veth":
+		return nil, refusedf("--net veth needs root: isotop makes the veth and the bridge on the host")
+	}
+	if req.Rootfs != "" {
+		st, err := os.Stat(req.Rootfs)
+		switch {
+		case err != nil:
+			return nil, refusedf("--rootfs %s: %v", req.Rootfs, errors.Unwrap(err))
+		case !st.IsDir():
+			return nil, refusedf("--rootfs %s: not a directory (give the root of a tree such as a busybox or debootstrap root)", req.Rootfs)
+		}
+		abs, _ := filepath.Abs(req.Rootfs)
+		req.Rootfs = abs
+	}
+	for _, b := range req.Binds {
+		if _, err := os.Stat(b.Src); err != nil {
+			return nil, refusedf("--bind %s: %s: %v", b, b.Src, errors.Unwrap(err))
+		}
+	}
+	if req.CgroupParent == "" {
+		req.CgroupParent = "/"
+	}
+	for _, p := range strings.Split(req.CgroupParent, "/") {
+		if p == ".." {
+			return nil, refusedf("--cgroup-parent %q: \"..\" would leave the cgroup hierarchy", req.CgroupParent)
+		}
+	}
+	req.CgroupParent = path.Clean("/" + req.CgroupParent)
+	if len(req.Command) == 0 {
+		req.Command = []string{"/bin/sh"}
+	}
+	// The command must exist in the sandbox's root, looked up as it will be there.
+	lower := req.Rootfs
+	if lower == "" {
+		lower = "/"
+	}
+	root, err := os.Open(lower)
+	if err != nil {
+		return nil, refusedf("root %s: %v", lower, err)
+	}
+	defer root.Close()
+	if strings.Contains(req.Command[0], "/") {
+		if !existsIn(root, req.Command[0]) {
+			return nil, refusedf("command %s does not exist in the sandbox's root (%s)", req.Command[0], lower)
+		}
+	} else if _, err := lookIn(root, req.Command[0]); err != nil {
+		return nil, refusedf("command %s: not found in the sandbox's root (%s) on its PATH %s", req.Command[0], lower, defaultPath)
+	}
+	if req.Net == "veth" && req.Bridge != "" {
+		if l, err := netlink.LinkByName(req.Bridge); err == nil && l.Type() != "bridge" {
+			return nil, refusedf("--bridge %s: that name is taken by a %s link, not a bridge", req.Bridge, l.Type())
+		}
+	}
+	id := randomID()
+	if req.Hostname == "" {
+		req.Hostname = "sandbox-" + id[:4]
+	}
+	return &SandboxRun{req: req, id: id, fs: h.FS, audit: h.Audit, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, nil
+}
+
+// undo is the sandbox's cleanup: every step that made something adds how to remove it, and
+// they run in reverse, all of them, whatever failed before.
+type undo struct {
+	steps []func() error
+	errs  []error
+}
+
+func (u *undo) add(f func() error) { u.steps = append(u.steps, f) }
+
+func (u *undo) run() error {
+	for i := len(u.steps) - 1; i >= 0; i-- {
+		if err := u.steps[i](); err != nil {
+			u.errs = append(u.errs, err)
+		}
+	}
+	u.steps = nil
+	return errors.Join(u.errs...)
+}
+
+func (r *SandboxRun) explain(cmd, why string) {
+	if r.req.Explain {
+		sandbox.Explain(r.stderr, cmd, why)
+	}
+}
+
+// Run makes the sandbox, runs the command in it with the terminal, and removes everything it made
+// when the command ends: by itself, killed (even with SIGKILL), or because isotop got SIGINT,
+// SIGTERM or SIGHUP. It returns an error only when the sandbox could not be made or cleaned up;
+// the command's own exit status is ExitCode.
+func (r *SandboxRun) Run() (err error) {
+	// The child's Pdeathsig belongs to the thread that starts it: keep that thread for the whole run.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	u := &undo{}
+	r.audit.Append(AuditRecord{Action: "sandbox", Target: "sandbox " + r.id, Command: r.req.Command, Result: "started"})
+	defer func() {
+		if cerr := u.run(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("cleanup: %w", cerr))
+		}
+		res := "exit " + strconv.Itoa(r.ExitCode)
+		if err != nil {
+			res = "failed: " + err.Error()
+		}
+		r.audit.Append(AuditRecord{Action: "sandbox", Target: "sandbox " + r.id, Cgroup: r.Cgroup, Command: r.req.Command, Result: res})
+	}()
+	// Signals to isotop while the sandbox is being made or runs end it, and then the cleanup runs.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	defer signal.Stop(sigs)
+
+	work, err := r.workDir(u)
+	if err != nil {
+		return err
+	}
+	dirs, err := r.makeCgroup(u)
+	if err != nil {
+		return err
+	}
+	cmd, statusR, goW, err := r.start(work)
+	if err != nil {
+		return err
+	}
+	pid := cmd.Process.Pid
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	u.add(func() error { // the sandbox must be gone before its cgroup and links can be
+		cmd.Process.Kill()
+		<-waited
+		waited <- nil
+		return nil
+	})
+	if tty(r.stdin) {
+		defer takeTerminalBack()
+	}
+	ready := func() error {
+		for _, d := range dirs {
+			r.explain("echo "+strconv.Itoa(pid)+" > "+d+"/cgroup.procs", "the sandbox's first process joins its cgroup; its children will too")
+			if err := os.WriteFile(d+"/cgroup.procs", []byte(strconv.Itoa(pid)), 0); err != nil {
+				return fmt.Errorf("moving the sandbox into %s: %w", d, err)
+			}
+		}
+		if r.req.Net == "veth" {
+			return r.network(pid, u)
+		}
+		r.explain("ip -n <sandbox> link set lo up", "--net none: loopback only")
+		return inNetns(pid, func(h *netlink.Handle) error {
+			lo, err := h.LinkByName("lo")
+			if err == nil {
+				err = h.LinkSetUp(lo)
+			}
+			return err
+		})
+	}
+	if err := ready(); err != nil {
+		goW.Close()
+		statusR.Close()
+		return err
+	}
+	summary := fmt.Sprintf("isotop sandbox %s: hostname %s", r.id, r.req.Hostname)
+	if r.Cgroup != "" {
+		summary += ", cgroup " + r.Cgroup
+	}
+	if r.HostVeth != "" {
+		summary += fmt.Sprintf(", eth0 %s ↔ %s (host %s)", r.Addr, r.HostVeth, r.HostAddr)
+	}
+	fmt.Fprintln(r.stderr, summary)
+	goW.Write([]byte{1})
+	goW.Close()
+	status := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(statusR).ReadString('\n')
+		statusR.Close()
+		status <- strings.TrimSpace(line)
+	}()
+	var setupErr error
+	var stopping <-chan time.Time
+	for {
+		select {
+		case s := <-status:
+			switch {
+			case strings.HasPrefix(s, "NOCMD "):
+				setupErr = refusedf("command %s: not found in the sandbox", strings.TrimPrefix(s, "NOCMD "))
+			case strings.HasPrefix(s, "ERR "):
+				setupErr = fmt.Errorf("making the sandbox: %s", strings.TrimPrefix(s, "ERR "))
+			}
+			status = nil
+		case sig := <-sigs:
+			fmt.Fprintf(r.stderr, "isotop sandbox: %v: stopping the sandbox\n", sig)
+			cmd.Process.Signal(unix.SIGTERM) // an --init forwards it; a plain pid 1 without a handler ignores it
+			stopping = time.After(3 * time.Second)
+		case <-stopping:
+			cmd.Process.Kill()
+		case werr := <-waited:
+			waited <- werr // for the undo step
+			r.ExitCode = exitCode(werr)
+			if setupErr == nil && status != nil {
+				if s := <-status; strings.HasPrefix(s, "ERR ") || strings.HasPrefix(s, "NOCMD ") {
+					setupErr = fmt.Errorf("making the sandbox: %s", s)
+				}
+			}
+			return setupErr
+		}
+	}
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+func tty(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// takeTerminalBack makes isotop's process group the terminal's foreground again after the
+// sandbox had it (SIGTTOU, sent to a background group that does this, is ignored meanwhile).
+func takeTerminalBack() {
+	signal.Ignore(unix.SIGTTOU)
+	defer signal.Reset(unix.SIGTTOU)
+	unix.IoctlSetPointerInt(0, unix.TIOCSPGRP, unix.Getpgrp())
+}
+
+// workDir makes the empty directory the sandbox mounts its tmpfs on (in its own mount namespace:
+// on the host it stays empty) and removes it afterwards.
+func (r *SandboxRun) workDir(u *undo) (string, error) {
+	base := "/run/isotop"
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return "", fmt.Errorf("making %s: %w", base, err)
+	}
+	dir := base + "/sandbox-" + r.id
+	r.explain("mkdir "+dir, "where the sandbox's tmpfs goes (mounted in its own mount namespace only)")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", err
+	}
+	u.add(func() error {
+		err := os.Remove(dir)
+		os.Remove(base) // only when empty: other sandboxes may be running
+		return err
+	})
+	return dir, nil
+}
+
+// sandboxControllers are the v1 hierarchies the sandbox's cgroup is made in.
+var sandboxControllers = []string{"memory", "cpu", "cpuacct", "pids", "blkio"}
+
+// makeCgroup makes isotop-<id>.scope under the cgroup parent in each hierarchy that matters, sets
+// the limits through the same plan and writes as isotop limit, and removes it afterwards.
+func (r *SandboxRun) makeCgroup(u *undo) ([]string, error) {
+	if r.req.Rootless && os.Geteuid() != 0 {
+		return nil, nil
+	}
+	mounts, _, err := r.fs.CgroupMounts()
+	if err != nil {
+		return nil, err
+	}
+	r.Cgroup = path.Join(r.req.CgroupParent, "isotop-"+r.id+".scope")
+	var dirs []string
+	v2 := false
+	for _, m := range mounts {
+		use := m.Version == 2
+		for _, c := range sandboxControllers {
+			use = use || slices.Contains(m.Controllers, c)
+		}
+		if !use {
+			continue
+		}
+		v2 = v2 || m.Version == 2
+		parent := filepath.Join(m.MountPoint, r.req.CgroupParent)
+		if _, err := os.Stat(parent); err != nil {
+			return nil, refusedf("--cgroup-parent %s does not exist in %s", r.req.CgroupParent, m.MountPoint)
+		}
+		dir := filepath.Join(parent, "isotop-"+r.id+".scope")
+		r.explain("mkdir "+dir, "the sandbox's cgroup")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("making the sandbox's cgroup: %w", err)
+		}
+		dirs = append(dirs, dir)
+		u.add(func() error { return removeCgroup(dir) })
+	}
+	req := LimitRequest{Cgroup: r.Cgroup, Target: "sandbox " + r.id, Memory: r.req.Memory, CPUs: r.req.CPUs, PIDs: r.req.PIDs, Force: true}
+	if req.Empty() {
+		return dirs, nil
+	}
+	plan, err := planLimit(r.fs, req)
+	if err != nil {
+		return nil, err
+	}
+	// A memory limit is a limit on memory: no swap to escape to (as docker run --memory with
+	// --memory-swap equal to it).
+	if m := r.req.Memory; m != nil && !m.Max {
+		for _, d := range dirs {
+			for _, f := range []string{"memory.swap.max", "memory.memsw.limit_in_bytes"} {
+				if old, err := readTrim(filepath.Join(d, f)); err == nil {
+					v := "0"
+					if f == "memory.memsw.limit_in_bytes" {
+						v = strconv.FormatUint(m.N, 10)
+					}
+					plan.Writes = append(plan.Writes, Write{Controller: "memory", File: filepath.Join(d, f), Old: old, New: v,
+						OldHuman: human(f, old), NewHuman: human(f, v)})
+				}
+			}
+		}
+	}
+	for _, w := range plan.Writes {
+		r.explain("echo "+w.New+" > "+w.File, w.NewHuman)
+	}
+	if _, err := applyLimit(plan); err != nil {
+		return nil, err
+	}
+	return dirs, nil
+}
+
+// removeCgroup removes a cgroup the sandbox made, once its last process is gone: the kernel
+// kills a pid namespace's processes when its init dies, but reaping them takes a moment.
+func removeCgroup(dir string) error {
+	var err error
+	for i := 0; i < 200; i++ {
+		if err = unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if i == 20 { // still busy: what is left in it is the sandbox's, and only the sandbox's
+			if data, rerr := os.ReadFile(dir + "/cgroup.procs"); rerr == nil {
+				for _, f := range strings.Fields(string(data)) {
+					if pid, perr := strconv.Atoi(f); perr == nil {
+						unix.Kill(pid, unix.SIGKILL)
+					}
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("rmdir %s: %w", dir, err)
+}
+
+// start re-executes isotop in new namespaces; package sandbox's init takes over there and waits
+// for the go byte.
+func (r *SandboxRun) start(work string) (*exec.Cmd, *os.File, *os.File, error) {
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	lower := r.req.Rootfs
+	if lower == "" {
+		lower = "/"
+	}
+	env := []string{"PATH=" + sandbox.DefaultPath, "HOME=/root", "container=isotop", "HOSTNAME=" + r.req.Hostname}
+	for _, k := range []string{"TERM", "LANG", "COLORTERM", "NO_COLOR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	mounts, _, _ := r.fs.CgroupMounts()
+	cfg := sandbox.ChildConfig{Lower: lower, WorkDir: work, Hostname: r.req.Hostname, Binds: r.req.Binds, Command: r.req.Command,
+		Env: env, Init: r.req.Init, Explain: r.req.Explain, CgroupV2: len(mounts) == 1 && mounts[0].Version == 2}
+	data, _ := json.Marshal(cfg)
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET)
+	how := "unshare --mount --pid --fork --uts --ipc --net"
+	attr := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: unix.SIGKILL}
+	if r.req.Rootless {
+		attr.Cloneflags |= unix.CLONE_NEWUSER
+		uid, gid := os.Getuid(), os.Getgid()
+		if uid == 0 { // root asking for --rootless: the sandbox's root is nobody on the host
+			uid, gid = 65534, 65534
+		}
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+		how += " --user --map-user=" + strconv.Itoa(uid) + " --map-group=" + strconv.Itoa(gid)
+	}
+	if tty(r.stdin) {
+		attr.Foreground, attr.Ctty = true, 0 // the sandbox gets the terminal: ^C is for it
+	}
+	r.explain(how+" isotop-sandbox", "new mount, pid, uts, ipc and network namespaces; the first process is pid 1 there")
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{"isotop-sandbox"}, Env: append(slices.Clone(env), sandbox.ChildEnv+"="+string(data)),
+		Stdin: r.stdin, Stdout: r.stdout, Stderr: r.stderr, ExtraFiles: []*os.File{statusW, goR}, SysProcAttr: attr}
+	err = cmd.Start()
+	statusW.Close()
+	goR.Close()
+	if err != nil {
+		statusR.Close()
+		goW.Close()
+		return nil, nil, nil, fmt.Errorf("starting the sandbox: %w", err)
+	}
+	return cmd, statusR, goW, nil
+}
+
+// inNetns runs f with a netlink handle inside pid's network namespace.
+func inNetns(pid int, f func(*netlink.Handle) error) error {
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		return fmt.Errorf("the sandbox's network namespace: %w", err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("netlink in the sandbox's network namespace: %w", err)
+	}
+	defer h.Close()
+	return f(h)
+}
+
+// network wires the sandbox to the host: a bridge (the one named, or one isotop makes), a veth
+// pair with the host end on the bridge and the other end as the sandbox's eth0, and an address on
+// each side from a private /24 that no address or route of the host's overlaps. No default route
+// and no NAT: the host reaches the sandbox and nothing leaves the machine.
+func (r *SandboxRun) network(pid int, u *undo) error {
+	brName := r.req.Bridge
+	if brName == "" {
+		brName = "isb-" + r.id
+	}
+	var br netlink.Link
+	var subnet *net.IPNet
+	br, err := netlink.LinkByName(brName)
+	if err == nil {
+		if br.Type() != "bridge" {
+			return refusedf("--bridge %s: that name is taken by a %s link, not a bridge", brName, br.Type())
+		}
+		addrs, _ := netlink.AddrList(br, netlink.FAMILY_V4)
+		if len(addrs) == 0 {
+			return refusedf("--bridge %s has no IPv4 address to reach the sandbox by: give it one, or name a bridge for isotop to make", brName)
+		}
+		subnet = addrs[0].IPNet
+		r.HostAddr = subnet.IP.String()
+	} else {
+		subnet, err = freeSubnet()
+		if err != nil {
+			return err
+		}
+		r.explain("ip link add "+brName+" type bridge", "a bridge of isotop's own, removed with the sandbox")
+		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: brName}}); err != nil {
+			return fmt.Errorf("ip link add %s type bridge: %w", brName, err)
+		}
+		u.add(func() error {
+			l, err := netlink.LinkByName(brName)
+			if err != nil {
+				return nil
+			}
+			return netlink.LinkDel(l)
+		})
+		if br, err = netlink.LinkByName(brName); err != nil {
+			return err
+		}
+		hostIP := &net.IPNet{IP: nthIP(subnet, 1), Mask: subnet.Mask}
+		r.HostAddr = hostIP.IP.String()
+		r.explain("ip addr add "+hostIP.String()+" dev "+brName, "the host's side: a private /24 that no host address or route overlaps")
+		if err := netlink.AddrAdd(br, &netlink.Addr{IPNet: hostIP}); err != nil {
+			return fmt.Errorf("ip addr add %s dev %s: %w", hostIP, brName, err)
+		}
+		if err := netlink.LinkSetUp(br); err != nil {
+			return err
+		}
+	}
+	sbIP := &net.IPNet{IP: freeHost(subnet, r.HostAddr), Mask: subnet.Mask}
+	r.Addr = sbIP.IP.String()
+	r.HostVeth = "isv-" + r.id
+	r.explain(fmt.Sprintf("ip link add %s type veth peer name eth0 netns %d", r.HostVeth, pid), "a veth pair: one end on the host, the other the sandbox's eth0")
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: r.HostVeth, MasterIndex: br.Attrs().Index}, PeerName: "eth0", PeerNamespace: netlink.NsPid(pid)}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("ip link add %s type veth: %w", r.HostVeth, err)
+	}
+	u.add(func() error {
+		l, err := netlink.LinkByName(r.HostVeth)
+		if err != nil {
+			return nil // gone with the sandbox's namespace
+		}
+		return netlink.LinkDel(l)
+	})
+	r.explain("ip link set "+r.HostVeth+" master "+brName+" up", "the host end joins the bridge")
+	host, err := netlink.LinkByName(r.HostVeth)
+	if err == nil {
+		err = netlink.LinkSetUp(host)
+	}
+	if err != nil {
+		return err
+	}
+	r.explain(fmt.Sprintf("nsenter -t %d -n sh -c 'ip link set lo up; ip addr add %s dev eth0; ip link set eth0 up'", pid, sbIP), "the sandbox's side")
+	return inNetns(pid, func(h *netlink.Handle) error {
+		for _, name := range []string{"lo", "eth0"} {
+			l, err := h.LinkByName(name)
+			if err != nil {
+				return err
+			}
+			if name == "eth0" {
+				if err := h.AddrAdd(l, &netlink.Addr{IPNet: sbIP}); err != nil {
+					return fmt.Errorf("address %s on the sandbox's eth0: %w", sbIP, err)
+				}
+			}
+			if err := h.LinkSetUp(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func nthIP(n *net.IPNet, i int) net.IP {
+	ip := slices.Clone(n.IP.Mask(n.Mask).To4())
+	ip[3] += byte(i)
+	return ip
+}
+
+// freeHost picks an address in subnet for the sandbox: not the network, broadcast or the host's
+// own, nor one the host's neighbour table has seen on it.
+func freeHost(subnet *net.IPNet, hostAddr string) net.IP {
+	used := map[string]bool{hostAddr: true}
+	if neigh, err := netlink.NeighList(0, netlink.FAMILY_V4); err == nil {
+		for _, n := range neigh {
+			used[n.IP.String()] = true
+		}
+	}
+	ones, _ := subnet.Mask.Size()
+	size := 1 << (32 - ones)
+	for i := 0; i < 64; i++ {
+		k, _ := rand.Int(rand.Reader, big.NewInt(int64(max(1, size-2))))
+		ip := nthIP(subnet, 1+int(k.Int64()))
+		if !used[ip.String()] && subnet.Contains(ip) {
+			return ip
+		}
+	}
+	return nthIP(subnet, 2)
+}
+
+// freeSubnet picks a 10.x.y.0/24 that overlaps no address or route of the host.
+func freeSubnet() (*net.IPNet, error) {
+	var taken []*net.IPNet
+	if addrs, err := netlink.AddrList(nil, netlink.FAMILY_V4); err == nil {
+		for _, a := range addrs {
+			taken = append(taken, a.IPNet)
+		}
+	}
+	if routes, err := netlink.RouteList(nil, netlink.FAMILY_V4); err == nil {
+		for _, rt := range routes {
+			if rt.Dst != nil && rt.Dst.IP.To4() != nil {
+				if ones, _ := rt.Dst.Mask.Size(); ones > 0 {
+					taken = append(taken, rt.Dst)
+				}
+			}
+		}
+	}
+	for i := 0; i < 256; i++ {
+		var b [2]byte
+		rand.Read(b[:])
+		cand := &net.IPNet{IP: net.IPv4(10, 64+b[0]%190, b[1], 0).To4(), Mask: net.CIDRMask(24, 32)}
+		if !slices.ContainsFunc(taken, func(t *net.IPNet) bool { return t.Contains(cand.IP) || cand.Contains(t.IP) }) {
+			return cand, nil
+		}
+	}
+	return nil, errors.New("no free private /24 in 10.64.0.0-10.253.255.0 for the sandbox's veth")
+}
+
+// bindList is a repeatable --bind.
+type bindList []sandbox.Bind
+
+func (b *bindList) String() string { return fmt.Sprint(*b) }
+func (b *bindList) Set(s string) error {
+	v, err := sandbox.ParseBind(s)
+	if err != nil {
+		return badValuef("%v", err)
+	}
+	*b = append(*b, v)
+	return nil
+}
+
+// SandboxFlags defines the sandbox's flags on fl (the CLI's and the TUI's form alike) and returns
+// what builds the request from them once fl is parsed, with the command.
+func SandboxFlags(fl *flag.FlagSet) func(command []string) (SandboxRequest, error) {
+	rootfs := fl.String("rootfs", "", "the root filesystem (a busybox or debootstrap tree); default: the host's / read-only with a tmpfs on top")
+	memory := fl.String("memory", "", "memory limit (256M, 1.5G)")
+	cpus := fl.String("cpus", "", "CPU limit in CPUs (0.5, 2)")
+	pids := fl.String("pids", "", "most processes and threads")
+	hostname := fl.String("hostname", "", "hostname inside (default sandbox-<short id>)")
+	netMode := fl.String("net", "none", "none (loopback only) or veth (a veth pair to a bridge on the host)")
+	bridge := fl.String("bridge", "", "with --net veth: the bridge for the host end (made if missing, and then removed after)")
+	var binds bindList
+	fl.Var(&binds, "bind", "SRC:DST[:ro], a host directory or file inside the sandbox (repeatable)")
+	explainSteps := fl.Bool("explain", false, "print each step as the shell command that does the same")
+	initProc := fl.Bool("init", false, "a small init as pid 1 in front of the command: it reaps zombies and forwards signals")
+	rootless := fl.Bool("rootless", false, "a user namespace too (always when not root)")
+	parent := fl.String("cgroup-parent", "/", "the cgroup under which the sandbox's own cgroup is made")
+	return func(command []string) (SandboxRequest, error) {
+		req := SandboxRequest{Rootfs: *rootfs, Hostname: *hostname, Net: *netMode, Bridge: *bridge, Binds: binds,
+			Explain: *explainSteps, Init: *initProc, Rootless: *rootless, CgroupParent: *parent, Command: command}
+		if *memory != "" {
+			v, err := ParseSize("--memory", *memory)
+			if err != nil {
+				return req, err
+			}
+			req.Memory = &v
+		}
+		if *cpus != "" {
+			v, err := ParseCPUs("--cpus", *cpus)
+			if err != nil {
+				return req, err
+			}
+			req.CPUs = &v
+		}
+		if *pids != "" {
+			v, err := ParseCount("--pids", *pids)
+			if err != nil {
+				return req, err
+			}
+			req.PIDs = &v
+		}
+		return req, nil
+	}
+}
