@@ -44,7 +44,7 @@ lint:
 # Every fuzz target for FUZZTIME each (a count of inputs: a duration makes the fuzz coordinator
 # fail now and then with "context deadline exceeded"): bad input must give an error, never a panic.
 fuzz:
-	@for pkg in ./probe; do \
+	@for pkg in ./probe ./actions; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f"; \
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/isotop-fuzz.log 2>&1 || { cat /tmp/isotop-fuzz.log; exit 1; }; \

@@ -91,10 +91,13 @@ func CleanCgroupPath(p string) (string, error) {
 	if strings.ContainsRune(t, 0) {
 		return "", refusedf("cgroup path %q: holds a NUL byte", p)
 	}
-	for _, m := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
-		if r, ok := strings.CutPrefix(t, m); ok && (r == "" || r[0] == '/') {
-			return "", refusedf("cgroup path %q: give the path inside the hierarchy (%q), not under its mount point", p, path.Clean("/"+r))
+	if r, ok := strings.CutPrefix(t, "/sys/fs/cgroup"); ok && (r == "" || r[0] == '/') {
+		// The hint drops a v1 hierarchy's (or the hybrid unified one's) directory too.
+		first, rest, _ := strings.Cut(strings.TrimPrefix(r, "/"), "/")
+		if first == "unified" || first == "systemd" || strings.Contains(first, ",") || slices.Contains(v1Names, first) {
+			r = "/" + rest
 		}
+		return "", refusedf("cgroup path %q: give the path inside the hierarchy (%q), not under its mount point", p, path.Clean("/"+r))
 	}
 	c := path.Clean("/" + t)
 	if c == "/" {
@@ -102,6 +105,10 @@ func CleanCgroupPath(p string) (string, error) {
 	}
 	return c, nil
 }
+
+// v1Names are the v1 controllers' directory names under /sys/fs/cgroup.
+var v1Names = []string{"blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "hugetlb", "memory", "misc",
+	"net_cls", "net_prio", "perf_event", "pids", "rdma"}
 
 // hierarchy is where a controller's files are for one cgroup.
 type hierarchy struct {
@@ -367,9 +374,9 @@ func (p *planner) cpu() error {
 		if h.Version == 2 {
 			return p.write(h, "cpu", "cpu.weight", strconv.FormatUint(*r.CPUWeight, 10))
 		}
-		// v1 has shares (2..262144, 1024 the default) instead: the same mapping as runc and
-		// systemd use between the two, so that weight 100 is shares 1024 again.
-		shares := 2 + ((*r.CPUWeight-1)*262142)/9999
+		// v1 has shares (2..262144, 1024 the default) instead: systemd's mapping between the two
+		// (CPUWeight= on a v1 host), linear through the defaults, so that weight 100 is shares 1024.
+		shares := min(max(*r.CPUWeight*1024/100, 2), 262144)
 		p.plan.Notes = append(p.plan.Notes, fmt.Sprintf("v1 has cpu.shares, not cpu.weight: weight %d is shares %d", *r.CPUWeight, shares))
 		return p.write(h, "cpu", "cpu.shares", strconv.FormatUint(shares, 10))
 	}
