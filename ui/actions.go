@@ -2,7 +2,9 @@ package ui
 
 import (
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -41,6 +43,17 @@ type (
 	// enterDoneMsg is how the entered command ended.
 	enterDoneMsg struct {
 		target, result string
+	}
+	// sandboxReadyMsg is a validated sandbox, or why it cannot be.
+	sandboxReadyMsg struct {
+		run *actions.SandboxRun
+		err error
+	}
+	// sandboxDoneMsg is how a sandbox ended.
+	sandboxDoneMsg struct {
+		id   string
+		code int
+		err  error
 	}
 	// auditMsg is the audit log as read.
 	auditMsg struct {
@@ -243,9 +256,56 @@ func (m Model) applyLimit(p *actions.LimitPlan) tea.Cmd {
 	}
 }
 
+// startSandbox opens the sandbox form.
+func (m Model) startSandbox() (tea.Model, tea.Cmd) {
+	if _, ok := m.opt.Actor.(actions.ReadOnly); ok {
+		m.refused("sandbox", actions.ErrReadOnly)
+		return m, nil
+	}
+	m.act = actionState{input: "--net veth --memory 256M --pids 200"}
+	m.over = sandboxFormOverlay
+	return m, nil
+}
+
+// ParseSandboxForm reads the sandbox form's text with isotop sandbox's own flags; pure.
+func ParseSandboxForm(text string) (actions.SandboxRequest, error) {
+	fl := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	build := actions.SandboxFlags(fl)
+	args := strings.Fields(text)
+	if err := fl.Parse(args); err != nil {
+		return actions.SandboxRequest{}, err
+	}
+	return build(fl.Args())
+}
+
+func (m Model) prepareSandbox(req actions.SandboxRequest) tea.Cmd {
+	actor := m.opt.Actor
+	return func() tea.Msg {
+		run, err := actor.Sandbox(req)
+		return sandboxReadyMsg{run, err}
+	}
+}
+
 // actionMsg handles the messages of actions; ok is false for other messages.
 func (m Model) actionMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 	switch msg := msg.(type) {
+	case sandboxReadyMsg:
+		m.act.busy = false
+		if msg.err != nil {
+			m.act.formErr = msg.err.Error()
+			return m, m.loadAudit(), true
+		}
+		m.over = noOverlay
+		run := msg.run
+		m.status = "sandbox " + run.ID() + " running…"
+		return m, tea.Exec(run, func(err error) tea.Msg { return sandboxDoneMsg{run.ID(), run.ExitCode, err} }), true
+	case sandboxDoneMsg:
+		m.status = fmt.Sprintf("sandbox %s ended: exit %d, its cgroup, links and directories removed", msg.id, msg.code)
+		if msg.err != nil {
+			m.status = "sandbox " + msg.id + ": " + msg.err.Error()
+		}
+		return m, tea.Batch(m.fetch(), m.loadAudit()), true
 	case planMsg:
 		m.act.busy = false
 		m.act.plan, m.act.req, m.act.planErr = msg.plan, msg.req, msg.err
@@ -305,6 +365,22 @@ func (m Model) actionKey(k string) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	switch m.over {
+	case sandboxFormOverlay:
+		switch k {
+		case "esc":
+			m.over = noOverlay
+		case "enter":
+			req, err := ParseSandboxForm(m.act.input)
+			if err != nil {
+				m.act.formErr = err.Error()
+				return m, nil
+			}
+			m.act.busy, m.act.formErr = true, ""
+			return m, m.prepareSandbox(req)
+		default:
+			m.act.input = edit(m.act.input, k)
+		}
+		return m, nil
 	case limitFormOverlay:
 		switch k {
 		case "esc":
@@ -318,16 +394,8 @@ func (m Model) actionKey(k string) (tea.Model, tea.Cmd) {
 			req.Cgroup, req.Target = m.act.target.cgroup, m.act.target.label
 			m.act.busy, m.act.formErr = true, ""
 			return m, m.planLimit(req)
-		case "backspace":
-			if r := []rune(m.act.input); len(r) > 0 {
-				m.act.input = string(r[:len(r)-1])
-			}
-		case "space":
-			m.act.input += " "
 		default:
-			if len([]rune(k)) == 1 {
-				m.act.input += k
-			}
+			m.act.input = edit(m.act.input, k)
 		}
 		return m, nil
 	case planOverlay:
@@ -359,6 +427,39 @@ func (m Model) actionKey(k string) (tea.Model, tea.Cmd) {
 	}
 	m.over = noOverlay
 	return m, nil
+}
+
+// edit applies a key to a form's line of text.
+func edit(text, k string) string {
+	switch k {
+	case "backspace":
+		if r := []rune(text); len(r) > 0 {
+			return string(r[:len(r)-1])
+		}
+	case "space":
+		return text + " "
+	case "ctrl+u":
+		return ""
+	default:
+		if len([]rune(k)) == 1 {
+			return text + k
+		}
+	}
+	return text
+}
+
+// sandboxFormText draws the sandbox form.
+func (m Model) sandboxFormText() string {
+	var b strings.Builder
+	b.WriteString("Start a sandbox: a shell in new namespaces, a cgroup, an overlay root (isotop sandbox)\n\n")
+	b.WriteString("  > " + Clean(m.act.input) + "▏\n\n")
+	if m.act.formErr != "" {
+		b.WriteString("  " + m.styles.Warn.Render(Clean(m.act.formErr)) + "\n\n")
+	}
+	b.WriteString("  --memory SIZE --cpus N --pids N --net none|veth --bridge NAME --rootfs DIR\n")
+	b.WriteString("  --bind SRC:DST[:ro] --hostname NAME --init --explain  [-- cmd args]\n")
+	b.WriteString("\n(enter starts it with the terminal, exit comes back; ctrl+u clears; esc cancels)")
+	return b.String()
 }
 
 // limitFormText draws the limit form.

@@ -50,6 +50,7 @@ const (
 	planOverlay
 	resultOverlay
 	hostShellOverlay
+	sandboxFormOverlay
 )
 
 type place struct {
@@ -402,6 +403,8 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 		return m.startEnter(false)
 	case "L":
 		return m.startLimit()
+	case "B":
+		return m.startSandbox()
 	case "?":
 		m.over = helpOverlay
 	default:
@@ -457,6 +460,8 @@ func (m Model) render() string {
 		body = m.box(m.resultText())
 	case hostShellOverlay:
 		body = m.box(m.hostShellText())
+	case sandboxFormOverlay:
+		body = m.box(m.sandboxFormText())
 	}
 	lines := strings.Split(body, "\n")
 	h := m.bodyHeight() + 1

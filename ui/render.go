@@ -404,6 +404,7 @@ const helpText = `Keys
   m x           mark two processes, compare their namespaces
   E             enter the selected process's or container's namespaces (a shell; exit comes back)
   L             set limits on the selected cgroup or container (shows the writes, asks, reads back)
+  B             start a sandbox shell (isotop sandbox: namespaces, cgroup, overlay root, veth)
   space         pause the refresh
   ?             this help
   q             quit
