@@ -11,19 +11,34 @@ import (
 // version is set at build time by the Makefile (-ldflags "-X main.version=…").
 var version = "dev"
 
-const usage = `isotop: how this Linux host is partitioned (namespaces, cgroups, containers, network)
+const usage = `isotop: how this Linux host is partitioned (namespaces, cgroups, containers, network),
+and the changes an operator makes to it
 
 Usage:
-  isotop [--interval 1s] [--replay FILE] [--read-only]
+  isotop [--interval 1s] [--replay FILE] [--read-only] [--audit-log FILE]
                                  the interactive views of the live host (or of a saved snapshot)
   isotop snapshot [--json] [--pretty] [--sample DURATION] [--proc DIR] [--sys DIR]
                                  read the host once and print it: its namespaces like lsns (with
-                                 those held only by bind mounts) and its cgroup tree with the
-                                 limits in force, or the JSON document
+                                 those held only by bind mounts), containers, network namespaces
+                                 and the cgroup tree with the limits in force, or the JSON document
+  isotop enter <pid|container> [--ns KINDS] [--host-shell] [-- cmd args]
+                                 run a command (default: the target's shell) in a process's or a
+                                 container's namespaces, root and working directory
+  isotop limit <cgroup|container> [--memory SIZE] [--memory-high SIZE] [--cpus N]
+               [--cpu-weight N] [--pids N] [--yes] [--force] [--dry-run]
+                                 set cgroup limits: shows the exact writes, asks, reads them back
+  isotop sandbox [--rootfs DIR] [--memory SIZE] [--cpus N] [--pids N] [--hostname NAME]
+                 [--net none|veth] [--bridge NAME] [--bind SRC:DST[:ro]] [--init] [--explain]
+                 [--rootless] [--cgroup-parent PATH] [-- cmd args]
+                                 a shell in new namespaces, a cgroup and an overlay root, made
+                                 the way a container runtime does, each step shown with --explain
   isotop version                 print the version
   isotop help                    print this help
 
-enter, limit and sandbox are not built yet.
+enter, limit and sandbox (and the TUI) also take --read-only and --audit-log FILE (default
+/var/log/isotop/audit.jsonl, one JSON line per action). Read-only mode (--read-only or
+ISOTOP_READONLY=1) refuses every action, and the kernel enforces it: Landlock with no write
+access, seccomp, no_new_privs and capabilities dropped to reading. "isotop COMMAND --help" tells more.
 `
 
 func main() {
