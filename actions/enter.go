@@ -339,7 +339,11 @@ func nsErr(err error) error {
 func (h *Host) Enter(req EnterRequest) (*EnterCmd, error) {
 	e, err := h.enter(req)
 	if err != nil && !errors.Is(err, ErrNoShell) && !errors.Is(err, ErrBadValue) {
-		h.Audit.Append(AuditRecord{Action: "enter", Target: req.Target, Command: req.Command, Result: "refused: " + err.Error()})
+		target := req.Target
+		if target == "" && req.PID > 0 {
+			target = "pid " + strconv.Itoa(req.PID)
+		}
+		h.Audit.Append(AuditRecord{Action: "enter", Target: target, Namespaces: kindNames(req.Kinds), Command: req.Command, Result: "refused: " + err.Error()})
 	}
 	return e, err
 }

@@ -273,19 +273,14 @@ var straceResumed = regexp.MustCompile(`^<\.\.\. ([a-z0-9_]+) resumed>(.*)$`)
 
 // parseStrace reads an strace -f trace, joining calls strace split into "<unfinished ...>" and
 // "<... resumed>".
-func parseStrace(t *testing.T, path string) []sysCall {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+func parseStrace(text string) ([]sysCall, error) {
 	type pending struct {
 		seq  int
 		text string
 	}
 	open := map[int]pending{}
 	var calls []sysCall
-	for i, line := range strings.Split(string(data), "\n") {
+	for i, line := range strings.Split(text, "\n") {
 		pidStr, body, ok := strings.Cut(line, " ")
 		pid, err := strconv.Atoi(pidStr)
 		if !ok || err != nil {
@@ -296,7 +291,7 @@ func parseStrace(t *testing.T, path string) []sysCall {
 		if m := straceResumed.FindStringSubmatch(body); m != nil {
 			p, ok := open[pid]
 			if !ok {
-				t.Fatalf("%s:%d: resumed call without its start: %s", path, i+1, line)
+				return nil, fmt.Errorf("line %d: resumed call without its start: %s", i+1, line)
 			}
 			delete(open, pid)
 			body, seq = p.text+m[2], p.seq
@@ -314,12 +309,12 @@ func parseStrace(t *testing.T, path string) []sysCall {
 		}
 		call := strings.TrimRight(body[:eq], " ")
 		if !strings.HasSuffix(call, ")") {
-			t.Fatalf("%s:%d: cannot read %q", path, i+1, line)
+			return nil, fmt.Errorf("line %d: cannot read %q", i+1, line)
 		}
 		calls = append(calls, sysCall{seq: seq, pid: pid, name: body[:lp], args: call[lp+1 : len(call)-1], ret: strings.TrimSpace(body[eq+3:])})
 	}
 	slices.SortStableFunc(calls, func(a, b sysCall) int { return a.seq - b.seq })
-	return calls
+	return calls, nil
 }
 
 var (
@@ -327,54 +322,46 @@ var (
 	straceQuoted     = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 )
 
-// checkReadOnlyTrace checks a trace of isotop in read-only mode: no open for writing that
-// succeeded, no mkdir, mount, unshare, pivot_root, no setns but into a network namespace; and the
-// lockdown (no_new_privs, Landlock, seccomp) made by the first thread before the first clone.
-func checkReadOnlyTrace(t *testing.T, path string) []sysCall {
-	t.Helper()
-	calls := parseStrace(t, path)
-	if len(calls) < 100 {
-		t.Fatalf("%s has %d calls: not a trace of isotop reading the host", path, len(calls))
-	}
-	var wrote, refusedWrites, forbidden []string
+// traceReport is what a trace of read-only isotop must not have.
+type traceReport struct {
+	wrote     []string // opens for writing that succeeded
+	refused   []string // opens for writing the kernel refused
+	forbidden []string // mkdir, mount, unshare, pivot_root, setns other than CLONE_NEWNET: any
+	lockdown  []string // what is wrong with the lockdown: missing, failed, or after a clone
+}
+
+// checkCalls checks a trace of isotop in read-only mode: no open for writing that succeeded, no
+// mkdir, mount, unshare, pivot_root, no setns but into a network namespace; and the lockdown
+// (no_new_privs, Landlock, seccomp) made by the first thread before the first clone.
+func checkCalls(calls []sysCall) traceReport {
+	var r traceReport
 	for _, c := range calls {
 		switch c.name {
-		case "open", "openat", "openat2":
-			if straceWriteFlags.MatchString(straceQuoted.ReplaceAllString(c.args, `""`)) {
+		case "open", "openat", "openat2", "creat":
+			if c.name == "creat" || straceWriteFlags.MatchString(straceQuoted.ReplaceAllString(c.args, `""`)) {
 				if c.ok() {
-					wrote = append(wrote, c.String())
+					r.wrote = append(r.wrote, c.String())
 				} else {
-					refusedWrites = append(refusedWrites, c.String())
+					r.refused = append(r.refused, c.String())
 				}
 			}
-		case "creat":
-			if c.ok() {
-				wrote = append(wrote, c.String())
-			} else {
-				refusedWrites = append(refusedWrites, c.String())
-			}
 		case "mkdir", "mkdirat", "mount", "unshare", "pivot_root":
-			forbidden = append(forbidden, c.String())
+			r.forbidden = append(r.forbidden, c.String())
 		case "setns":
 			if _, kind, _ := strings.Cut(c.args, ", "); kind != "CLONE_NEWNET" {
-				forbidden = append(forbidden, c.String())
+				r.forbidden = append(r.forbidden, c.String())
 			}
 		}
 	}
-	if len(wrote) > 0 {
-		t.Errorf("read-only isotop opened %d files for writing:\n%s\n(and was refused %d:\n%s)", len(wrote),
-			strings.Join(wrote, "\n"), len(refusedWrites), strings.Join(refusedWrites, "\n"))
-	} else if len(refusedWrites) > 0 {
-		t.Logf("open for writing tried and refused by the kernel:\n%s", strings.Join(refusedWrites, "\n"))
+	if len(calls) == 0 {
+		r.lockdown = append(r.lockdown, "an empty trace")
+		return r
 	}
-	if len(forbidden) > 0 {
-		t.Errorf("read-only isotop made calls it must not make:\n%s", strings.Join(forbidden, "\n"))
-	}
-
 	first := calls[0].pid
 	clone := slices.IndexFunc(calls, func(c sysCall) bool { return c.name == "clone" || c.name == "clone3" })
 	if clone < 0 {
-		t.Fatalf("%s has no clone: no Go runtime threads traced", path)
+		r.lockdown = append(r.lockdown, "no clone: no Go runtime threads traced")
+		return r
 	}
 	for _, step := range []struct {
 		what  string
@@ -392,14 +379,101 @@ func checkReadOnlyTrace(t *testing.T, path string) []sysCall {
 		i := slices.IndexFunc(calls, step.match)
 		switch {
 		case i < 0:
-			t.Errorf("%s: no %s", path, step.what)
+			r.lockdown = append(r.lockdown, "no "+step.what)
 		case !calls[i].ok() || calls[i].pid != first:
-			t.Errorf("%s: %s by pid %d (the first thread is %d)", path, calls[i], calls[i].pid, first)
+			r.lockdown = append(r.lockdown, fmt.Sprintf("%s (the first thread is %d)", calls[i], first))
 		case i > clone:
-			t.Errorf("%s: %s came after the first thread was made (%s)", path, calls[i], calls[clone])
+			r.lockdown = append(r.lockdown, fmt.Sprintf("%s after the first thread was made (%s)", calls[i], calls[clone]))
 		}
 	}
-	return calls
+	return r
+}
+
+// checkReadOnlyTrace reads an strace -f -o file of isotop in read-only mode and fails the test on
+// what checkCalls finds.
+func checkReadOnlyTrace(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, err := parseStrace(string(data))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(calls) < 100 || !slices.ContainsFunc(calls, func(c sysCall) bool { return c.name == "openat" && strings.Contains(c.args, `"/proc"`) && c.ok() }) {
+		t.Fatalf("%s has %d calls and no reading of /proc: not a trace of isotop reading the host", path, len(calls))
+	}
+	r := checkCalls(calls)
+	if len(r.wrote) > 0 {
+		t.Errorf("read-only isotop opened %d files for writing:\n%s\n(and was refused %d:\n%s)", len(r.wrote),
+			strings.Join(r.wrote, "\n"), len(r.refused), strings.Join(r.refused, "\n"))
+	} else if len(r.refused) > 0 {
+		t.Logf("opens for writing tried and refused by the kernel:\n%s", strings.Join(r.refused, "\n"))
+	}
+	if len(r.forbidden) > 0 {
+		t.Errorf("read-only isotop made calls it must not make:\n%s", strings.Join(r.forbidden, "\n"))
+	}
+	if len(r.lockdown) > 0 {
+		t.Errorf("%s: the lockdown before the Go runtime:\n%s", path, strings.Join(r.lockdown, "\n"))
+	}
+	netns := 0
+	for _, c := range calls {
+		if c.name == "setns" && c.ok() {
+			netns++
+		}
+	}
+	t.Logf("%s: %d calls, %d setns(CLONE_NEWNET)", filepath.Base(path), len(calls), netns)
+}
+
+// TestStraceChecker checks the trace checker itself on a made-up trace: it must see a write that
+// succeeded (split by strace), a refused one, the forbidden calls, and a lockdown out of order.
+func TestStraceChecker(t *testing.T) {
+	good := `100 openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3
+100 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0
+100 landlock_restrict_self(3, 0)      = 0
+100 prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {len=102, filter=0x7ffd}) = 0
+100 clone3({flags=CLONE_VM|CLONE_FS, child_tid=0x7f} => {parent_tid=[101]}, 88) = 101
+101 openat(AT_FDCWD, "/sys/fs/cgroup/pids/x/pids.max", O_WRONLY|O_CLOEXEC <unfinished ...>
+100 openat(AT_FDCWD, "/tmp/O_RDWR", O_RDONLY) = 4
+100 --- SIGURG {si_signo=SIGURG, si_code=SI_TKILL, si_pid=100, si_uid=0} ---
+101 <... openat resumed>)             = 7
+100 openat(AT_FDCWD, "/var/log/isotop/audit.jsonl", O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC, 0640) = -1 EACCES (Permission denied)
+101 setns(7, CLONE_NEWNET)            = 0
+101 setns(8, CLONE_NEWNS) = -1 EPERM (Operation not permitted)
+100 mkdirat(AT_FDCWD, "/var/log/isotop", 0750) = -1 EACCES (Permission denied)
+100 exit_group(0)                     = ?
+`
+	calls, err := parseStrace(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := checkCalls(calls)
+	if len(r.wrote) != 1 || !strings.Contains(r.wrote[0], "pids.max") || !strings.HasSuffix(r.wrote[0], "= 7") {
+		t.Errorf("writes that succeeded: %q", r.wrote)
+	}
+	if len(r.refused) != 1 || !strings.Contains(r.refused[0], "audit.jsonl") {
+		t.Errorf("writes refused: %q", r.refused)
+	}
+	if len(r.forbidden) != 2 || !strings.Contains(r.forbidden[0], "CLONE_NEWNS") || !strings.HasPrefix(r.forbidden[1], "100 mkdirat(") {
+		t.Errorf("forbidden calls: %q", r.forbidden)
+	}
+	if len(r.lockdown) != 0 {
+		t.Errorf("lockdown: %q", r.lockdown)
+	}
+
+	// The runtime's first thread before the lockdown, and a failed seccomp.
+	late := strings.Replace(good, "100 landlock_restrict_self(3, 0)      = 0\n", "", 1)
+	late = strings.Replace(late, "(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {len=102, filter=0x7ffd}) = 0", "(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {len=102, filter=0x7ffd}) = -1 EINVAL (Invalid argument)", 1)
+	late = strings.Replace(late, "100 clone3(", "100 landlock_restrict_self(3, 0) = 0\n100 clone3(", 1)
+	late = strings.Replace(late, "100 prctl(PR_SET_NO_NEW_PRIVS", "100 clone(child_stack=NULL, flags=CLONE_VM) = 99\n100 prctl(PR_SET_NO_NEW_PRIVS", 1)
+	calls, err = parseStrace(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := checkCalls(calls); len(r.lockdown) != 3 {
+		t.Errorf("a lockdown after the first clone, with seccomp failed: %q", r.lockdown)
+	}
 }
 
 func requireTools(t *testing.T, tools ...string) {
@@ -428,6 +502,25 @@ func TestLockdownStraceSnapshot(t *testing.T) {
 		t.Fatalf("isotop snapshot --json in read-only mode: %v, %d processes", err, len(s.Processes))
 	}
 	checkReadOnlyTrace(t, trace)
+
+	// The control: without read-only mode, the same trace shows no lockdown.
+	plain := filepath.Join(t.TempDir(), "plain.strace")
+	cmd = exec.Command("strace", append(straceArgs(plain), bin, "snapshot", "--json")...)
+	cmd.Env = append(os.Environ(), "ISOTOP_READONLY=")
+	if r := runWithStdin(t, "", cmd); r.code != 0 {
+		t.Fatalf("isotop snapshot --json under strace: exit %d\n%s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, err := parseStrace(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := checkCalls(calls); len(r.lockdown) != 3 {
+		t.Errorf("the trace of isotop not in read-only mode passes the lockdown check: %q", r.lockdown)
+	}
 }
 
 // TestLockdownStraceTUI traces isotop --read-only in tmux through three refreshes, then q.

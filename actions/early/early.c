@@ -166,6 +166,8 @@ static void capabilities(void) {
 	note(dropped ? "caps=reading" : "caps=unprivileged");
 }
 
+// DENY_FILE refuses a file change with EACCES, the error Landlock gives for the same call.
+#define DENY_FILE(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES)
 #define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 
 #if defined(__x86_64__)
@@ -174,9 +176,11 @@ static void capabilities(void) {
 #define AUDIT_ARCH_SELF AUDIT_ARCH_AARCH64
 #endif
 
-// seccomp denies (EPERM) what no reading needs and Landlock does not cover: mounts, chroot and
-// pivot_root, namespace changes (setns is allowed only into a network namespace), and host-wide
-// settings. Landlock already forbids mounts in its domain; this holds without Landlock too.
+// seccomp denies (EPERM, EACCES for opens) what no reading needs: opening for writing and the
+// calls that change files (Landlock's domain refuses those already: this is the second wall, and
+// the only one on a kernel without Landlock), mounts, chroot and pivot_root, namespace changes
+// (setns is allowed only into a network namespace), signals to other processes, and host-wide
+// settings.
 static void seccomp(void) {
 #ifdef AUDIT_ARCH_SELF
 	uint32_t self = (uint32_t)getpid();
@@ -214,6 +218,64 @@ static void seccomp(void) {
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		// Opening for writing, and every call that makes, removes, renames or re-owns a file:
+		// Landlock refuses these already; this holds where the kernel has no Landlock.
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __NR_open
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#endif
+#ifdef __NR_openat2
+		// openat2's flags are in a struct the filter cannot read: as if the kernel had none,
+		// and callers (libc) fall back to openat.
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+#endif
+		DENY_FILE(__NR_mkdirat),
+		DENY_FILE(__NR_unlinkat),
+		DENY_FILE(__NR_renameat),
+		DENY_FILE(__NR_linkat),
+		DENY_FILE(__NR_symlinkat),
+		DENY_FILE(__NR_mknodat),
+		DENY_FILE(__NR_truncate),
+		DENY_FILE(__NR_ftruncate),
+		DENY_FILE(__NR_fchmod),
+		DENY_FILE(__NR_fchmodat),
+		DENY_FILE(__NR_fchown),
+		DENY_FILE(__NR_fchownat),
+		DENY_FILE(__NR_utimensat),
+		DENY_FILE(__NR_setxattr),
+		DENY_FILE(__NR_lsetxattr),
+		DENY_FILE(__NR_fsetxattr),
+		DENY_FILE(__NR_removexattr),
+		DENY_FILE(__NR_lremovexattr),
+		DENY_FILE(__NR_fremovexattr),
+#ifdef __NR_renameat2
+		DENY_FILE(__NR_renameat2),
+#endif
+#ifdef __NR_creat
+		DENY_FILE(__NR_creat),
+		DENY_FILE(__NR_mkdir),
+		DENY_FILE(__NR_rmdir),
+		DENY_FILE(__NR_unlink),
+		DENY_FILE(__NR_rename),
+		DENY_FILE(__NR_link),
+		DENY_FILE(__NR_symlink),
+		DENY_FILE(__NR_mknod),
+		DENY_FILE(__NR_chmod),
+		DENY_FILE(__NR_chown),
+		DENY_FILE(__NR_lchown),
+		DENY_FILE(__NR_utime),
+		DENY_FILE(__NR_utimes),
+		DENY_FILE(__NR_futimesat),
+#endif
 		DENY(__NR_tkill),
 		DENY(__NR_rt_sigqueueinfo),
 		DENY(__NR_rt_tgsigqueueinfo),
