@@ -63,8 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "isotop", version)
 		return 0
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
+		fmt.Fprint(stdout, usage+"\nThe interactive views:\n")
+		return runTUI([]string{"--help"}, stdout)
 	}
 	fmt.Fprintf(stderr, "isotop: unknown command %q\n\n%s", args[0], usage)
 	return 2
