@@ -48,11 +48,11 @@ func TestTUIInTmux(t *testing.T) {
 	}
 	s := waitFor("busiest cgroups")
 	host, _ := os.Hostname()
-	if !strings.Contains(s, "isotop · "+host) || !strings.Contains(s, "[o Overview]") {
+	if !strings.Contains(s, "isotop · "+host) || !strings.Contains(s, "[o Over]") {
 		t.Errorf("overview:\n%s", s)
 	}
 	tmux("send-keys", "-t", session, "p")
-	waitFor("[p Processes]")
+	waitFor("[p Procs]")
 	tmux("send-keys", "-t", session, "/", "i", "s", "o", "t", "o", "p", "Enter")
 	s = waitFor("filter: isotop")
 	pid := strings.TrimSpace(tmux("list-panes", "-t", session, "-F", "#{pane_pid}")) // env exec'd isotop
