@@ -90,8 +90,17 @@ func validIfName(s string) bool {
 	return s != "" && len(s) <= 15 && s != "." && s != ".." && !strings.ContainsAny(s, "/: \t\n\x00")
 }
 
-// Sandbox validates a request and returns it ready to run. Nothing is created until Run.
+// Sandbox validates a request and returns it ready to run. Nothing is created until Run. A
+// refusal of a well-formed request is audited.
 func (h *Host) Sandbox(req SandboxRequest) (*SandboxRun, error) {
+	run, err := h.sandbox(req)
+	if err != nil && errors.Is(err, ErrRefused) {
+		h.Audit.Append(AuditRecord{Action: "sandbox", Target: "sandbox", Command: req.Command, Result: "refused: " + err.Error()})
+	}
+	return run, err
+}
+
+func (h *Host) sandbox(req SandboxRequest) (*SandboxRun, error) {
 	if req.Net == "" {
 		req.Net = "none"
 	}
@@ -563,6 +572,13 @@ func (r *SandboxRun) network(pid int, u *undo) error {
 			l, err := netlink.LinkByName(brName)
 			if err != nil {
 				return nil
+			}
+			// Another sandbox given the same --bridge may use it still: then it stays.
+			links, _ := netlink.LinkList()
+			for _, o := range links {
+				if o.Attrs().MasterIndex == l.Attrs().Index && o.Attrs().Name != r.HostVeth {
+					return nil
+				}
 			}
 			return netlink.LinkDel(l)
 		})

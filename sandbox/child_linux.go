@@ -157,20 +157,16 @@ func buildRoot(c ChildConfig, st stepper) error {
 		"the root: "+c.Lower+" read-only below, the tmpfs above takes every write"); err != nil {
 		return err
 	}
-	for _, b := range c.Binds {
-		dst := filepath.Join(root, b.Dst)
-		if err := mkdirFor(b.Src, dst); err != nil {
+	// The binds' sources are host paths: open them now, mount them after pivot_root, where their
+	// destinations resolve inside the new root (a symlink of --rootfs cannot lead out of it).
+	srcs := make([]int, len(c.Binds))
+	for i, b := range c.Binds {
+		fd, err := unix.Open(b.Src, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
 			return fmt.Errorf("--bind %s: %w", b, err)
 		}
-		if err := mount(st, b.Src, dst, "", unix.MS_BIND|unix.MS_REC, "", "mount --rbind "+b.Src+" "+dst, "a shared folder"); err != nil {
-			return err
-		}
-		if b.ReadOnly {
-			if err := mount(st, "", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_REC, "",
-				"mount -o remount,bind,ro "+dst, "read-only inside"); err != nil {
-				return err
-			}
-		}
+		defer unix.Close(fd)
+		srcs[i] = fd
 	}
 	for _, d := range []string{"proc", "sys", "dev", "tmp"} {
 		os.MkdirAll(filepath.Join(root, d), 0o755)
@@ -205,6 +201,24 @@ func buildRoot(c ChildConfig, st stepper) error {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return err
+	}
+	for i, b := range c.Binds {
+		if strings.HasPrefix(filepath.Clean(b.Dst), "/.oldroot") {
+			return fmt.Errorf("--bind %s: /.oldroot is the host's root while the sandbox is made", b)
+		}
+		src := fmt.Sprintf("/proc/self/fd/%d", srcs[i])
+		if err := mkdirFor(src, b.Dst); err != nil {
+			return fmt.Errorf("--bind %s: %w", b, err)
+		}
+		if err := mount(st, src, b.Dst, "", unix.MS_BIND|unix.MS_REC, "", "mount --rbind "+b.Src+" "+b.Dst, "a shared folder"); err != nil {
+			return err
+		}
+		if b.ReadOnly {
+			if err := mount(st, "", b.Dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_REC, "",
+				"mount -o remount,bind,ro "+b.Dst, "read-only inside"); err != nil {
+				return err
+			}
+		}
 	}
 	if err := mount(st, "", "/.oldroot", "", unix.MS_REC|unix.MS_SLAVE, "", "mount --make-rslave /.oldroot",
 		"unmounting it must not propagate back to the host"); err != nil {

@@ -78,6 +78,9 @@ func ParseBind(s string) (Bind, error) {
 		if p == ".." {
 			return b, fmt.Errorf("--bind %q: DST must not contain \"..\"", s)
 		}
+		if p == ".oldroot" {
+			return b, fmt.Errorf("--bind %q: /.oldroot is where the host's root goes while the sandbox is made", s)
+		}
 	}
 	return b, nil
 }
