@@ -210,7 +210,7 @@ func (fs FS) readProcesses(pids []int, boot time.Time, errs *errorList, cache *p
 				pid := pids[i]
 				if cache != nil {
 					if e, ok := cache.entries[pid]; ok && cache.fresh(e, now) {
-						if ok, exited := r.readCached(pid, e, &recs[i]); ok || exited {
+						if ok, exited := r.readCached(cache, pid, e, &recs[i]); ok || exited {
 							alive[i] = ok
 							continue
 						}

@@ -29,6 +29,10 @@ func NewCollector(fs FS) *Collector {
 	return &Collector{fs: fs, counts: map[string]map[string]uint64{}, procs: newProcCache(RecheckPeriod)}
 }
 
+// Close releases what the Collector holds open (a descriptor of each process's stat). A
+// Collector can take snapshots again after, reading every process anew.
+func (c *Collector) Close() { c.procs.close() }
+
 // Snapshot takes a snapshot and adds the rates and events since the previous one.
 func (c *Collector) Snapshot() (*Snapshot, error) {
 	s, err := c.fs.snapshot(c.procs)
