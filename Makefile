@@ -7,15 +7,18 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 # Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu, cpio and
 # busybox-static for the pure cgroup v2 kernel of ../shared/v2host/run; podman and runc for the
-# container tests (busybox-static makes their image).
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 cpio busybox-static podman runc tmux
+# container tests (busybox-static makes their image and the sandboxes' roots); strace for the read-only proof.
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 cpio busybox-static podman runc tmux strace
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 
-.PHONY: build run test bench lint fuzz deps clean
+.PHONY: build run test bench lint fuzz deps clean screenshots
 
+# isotop links a little C (actions/early: what runs before the Go runtime), so it builds with cgo.
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/isotop
+	@command -v gcc >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; } || { echo "isotop needs gcc (cgo)"; exit 1; }
+	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/isotop
 
 # The interactive views of this host (as root for everything; q quits).
 run: build
@@ -50,6 +53,15 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/isotop-fuzz.log 2>&1 || { cat /tmp/isotop-fuzz.log; exit 1; }; \
 	  done; \
 	done
+
+# The screenshots in screenshots/ (root): a demo host made with the tests' helpers (two Podman
+# containers, a netns wired to a bridge, nested cgroups with limits, an isotop sandbox), bin/isotop
+# driven in a tmux of its own through every view and panel, each screen (NAME.ansi, with colours)
+# rendered by charmbracelet/freeze (NAME.png, the tool pinned in screenshots/tools/go.mod). The demo
+# host is removed afterwards, also when a step fails, and checked to be gone.
+screenshots: deps build
+	$(GO) build -o bin/isotop-screenshots ./screenshots/demo
+	./bin/isotop-screenshots -isotop $(BIN) -out screenshots -tools screenshots/tools
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
