@@ -17,7 +17,11 @@ type Host struct {
 func (h *Host) PlanLimit(req LimitRequest) (*LimitPlan, error) {
 	plan, err := planLimit(h.FS, req)
 	if err != nil && errors.Is(err, ErrRefused) {
-		h.Audit.Append(AuditRecord{Action: "limit", Target: req.Target, Cgroup: req.Cgroup, Result: "refused: " + err.Error()})
+		target := req.Target
+		if target == "" {
+			target = "cgroup " + req.Cgroup
+		}
+		h.Audit.Append(AuditRecord{Action: "limit", Target: target, Cgroup: req.Cgroup, Result: "refused: " + err.Error()})
 	}
 	return plan, err
 }

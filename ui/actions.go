@@ -577,7 +577,7 @@ func cleanAll(ss []string) []string {
 
 // AuditTable lists the audit log, newest first.
 func AuditTable(recs []actions.AuditRecord, path string) Table {
-	t := Table{Columns: []Column{{Title: "TIME", Width: 19}, {Title: "WHO", Width: 8}, {Title: "ACTION", Width: 6},
+	t := Table{Columns: []Column{{Title: "TIME", Width: 19}, {Title: "WHO", Width: 8}, {Title: "ACTION", Width: 7},
 		{Title: "TARGET", Width: 20, Flex: true}, {Title: "CHANGE", Width: 20, Flex: true}, {Title: "RESULT", Width: 10, Flex: true}}}
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
@@ -589,8 +589,11 @@ func AuditTable(recs []actions.AuditRecord, path string) Table {
 		for _, w := range r.Writes {
 			change = append(change, filepath.Base(w.File)+" "+w.OldHuman+"→"+w.NewHuman)
 		}
-		if r.Action == "enter" {
+		switch r.Action {
+		case "enter":
 			change = append(change, strings.Join(r.Namespaces, ",")+": "+strings.Join(r.Command, " "))
+		case "sandbox":
+			change = append(change, strings.Join(r.Command, " "))
 		}
 		rec := r
 		t.Rows = append(t.Rows, Row{
