@@ -66,23 +66,29 @@ func (e *EnterCmd) Finished(err error) string {
 		f.Close()
 	}
 	e.files = nil
-	res := "exit 0"
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			res = "signal " + ws.Signal().String()
-		} else {
-			res = "exit " + strconv.Itoa(ee.ExitCode())
-		}
-	case err != nil:
-		res = "failed: " + err.Error()
-	}
+	_, res := ExitStatus(err)
 	if !e.done {
 		e.done = true
 		e.audit.Append(AuditRecord{Action: "enter", Target: e.Target, Namespaces: kindNames(e.Kinds), Command: e.Command, Result: res})
 	}
 	return res
+}
+
+// ExitStatus is how a command ended, from the error of its Wait: the shell's exit status (128+N
+// for signal N, 1 when it did not run) and the audit's words for it ("exit 0", "signal killed",
+// "failed: …").
+func ExitStatus(err error) (int, string) {
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), "signal " + ws.Signal().String()
+		}
+		return ee.ExitCode(), "exit " + strconv.Itoa(ee.ExitCode())
+	case err != nil:
+		return 1, "failed: " + err.Error()
+	}
+	return 0, "exit 0"
 }
 
 func kindNames(ks []probe.NSKind) []string {

@@ -312,7 +312,7 @@ func (r *SandboxRun) Run() (err error) {
 			cmd.Process.Kill()
 		case werr := <-waited:
 			waited <- werr // for the undo step
-			r.ExitCode = exitCode(werr)
+			r.ExitCode, _ = ExitStatus(werr)
 			if setupErr == nil && status != nil {
 				if s := <-status; strings.HasPrefix(s, "ERR ") || strings.HasPrefix(s, "NOCMD ") {
 					setupErr = fmt.Errorf("making the sandbox: %s", s)
@@ -321,20 +321,6 @@ func (r *SandboxRun) Run() (err error) {
 			return setupErr
 		}
 	}
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return 1
-	}
-	return 0
 }
 
 func tty(r io.Reader) bool {

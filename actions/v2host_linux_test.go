@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/isotop/isotop/probe/probetest"
 )
 
 // limitV2Tests run inside the pure cgroup v2 kernel; each must pass there, not skip.
@@ -19,7 +21,7 @@ func TestLimitV2Host(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots a kernel under qemu; not with -short")
 	}
-	run := limitV2hostScript(t)
+	run := probetest.V2HostScript(t, "../../shared/v2host/run")
 	dir := t.TempDir()
 	// With cgo, as isotop is built: early.c is linked in; the run script brings the shared
 	// libraries of a dynamic executable along.
@@ -57,19 +59,4 @@ func TestLimitV2Host(t *testing.T) {
 	if t.Failed() {
 		t.Logf("output of the v2 kernel:\n%s", text)
 	}
-}
-
-// limitV2hostScript finds shared/v2host/run beside the repository. In CI it must be there.
-func limitV2hostScript(t *testing.T) string {
-	abs, err := filepath.Abs("../../shared/v2host/run")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI without %s: %v", abs, err)
-		}
-		t.Skipf("no %s beside this checkout", abs)
-	}
-	return abs
 }

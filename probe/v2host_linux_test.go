@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/probe/probetest"
 )
 
 // v2Tests run inside the pure cgroup v2 kernel; each must pass there, not skip.
@@ -20,7 +21,7 @@ func TestV2Host(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots a kernel under qemu; not with -short")
 	}
-	run := v2hostScript(t)
+	run := probetest.V2HostScript(t, "../../shared/v2host/run")
 	dir := t.TempDir()
 	build := func(out string, args ...string) {
 		cmd := exec.Command("go", args...)
@@ -55,19 +56,4 @@ func TestV2Host(t *testing.T) {
 	if s.Host.CgroupMode != "v2" || len(s.Cgroups) == 0 || s.Cgroups[0].Path != "/" || s.Host.NSFrom != "pid 1" {
 		t.Errorf("on the v2 kernel: mode %q, %d cgroups, ns from %q", s.Host.CgroupMode, len(s.Cgroups), s.Host.NSFrom)
 	}
-}
-
-// v2hostScript finds shared/v2host/run beside the repository. In CI it must be there.
-func v2hostScript(t *testing.T) string {
-	abs, err := filepath.Abs("../../shared/v2host/run")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI without %s: %v", abs, err)
-		}
-		t.Skipf("no %s beside this checkout", abs)
-	}
-	return abs
 }

@@ -104,17 +104,11 @@ func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
 	err = e.Cmd.Run()
 	e.Finished(err)
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	if err != nil {
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		return fail(stderr, "enter", err)
 	}
-	return 0
+	code, _ := actions.ExitStatus(err)
+	return code
 }
 
 func kindList(ks []probe.NSKind) string {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +88,22 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 func RunInNetns(t testing.TB, nsPath, name string, args ...string) string {
 	t.Helper()
 	return Run(t, "nsenter", append([]string{"--net=" + nsPath, "--", name}, args...)...)
+}
+
+// V2HostScript finds ../shared/v2host/run beside the repository (dir is the test's package
+// directory relative to the repository root, "../.."): the script that boots a pure cgroup v2
+// kernel. In CI it must be there; elsewhere its absence skips the test.
+func V2HostScript(t testing.TB, rel string) string {
+	t.Helper()
+	abs, err := filepath.Abs(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI without %s: %v", abs, err)
+		}
+		t.Skipf("no %s beside this checkout", abs)
+	}
+	return abs
 }
