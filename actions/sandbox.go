@@ -262,14 +262,7 @@ func (r *SandboxRun) Run() (err error) {
 		if r.req.Net == "veth" {
 			return r.network(pid, u)
 		}
-		r.explain("ip -n <sandbox> link set lo up", "--net none: loopback only")
-		return inNetns(pid, func(h *netlink.Handle) error {
-			lo, err := h.LinkByName("lo")
-			if err == nil {
-				err = h.LinkSetUp(lo)
-			}
-			return err
-		})
+		return nil // --net none: the sandbox brings its loopback up itself
 	}
 	if err := ready(); err != nil {
 		goW.Close()
@@ -344,6 +337,12 @@ func takeTerminalBack() {
 // on the host it stays empty) and removes it afterwards.
 func (r *SandboxRun) workDir(u *undo) (string, error) {
 	base := "/run/isotop"
+	if os.Geteuid() != 0 { // a rootless sandbox: the user's own runtime directory
+		base = filepath.Join(os.TempDir(), "isotop-"+strconv.Itoa(os.Geteuid()))
+		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+			base = filepath.Join(d, "isotop")
+		}
+	}
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return "", fmt.Errorf("making %s: %w", base, err)
 	}
@@ -351,6 +350,11 @@ func (r *SandboxRun) workDir(u *undo) (string, error) {
 	r.explain("mkdir "+dir, "where the sandbox's tmpfs goes (mounted in its own mount namespace only)")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", err
+	}
+	if r.req.Rootless && os.Geteuid() == 0 {
+		// The sandbox's root is nobody on the host: it must reach its directory to mount on it.
+		os.Chmod(base, 0o711)
+		os.Chown(dir, 65534, 65534)
 	}
 	u.add(func() error {
 		err := os.Remove(dir)
@@ -475,7 +479,7 @@ func (r *SandboxRun) start(work string) (*exec.Cmd, *os.File, *os.File, error) {
 	}
 	mounts, _, _ := r.fs.CgroupMounts()
 	cfg := sandbox.ChildConfig{Lower: lower, WorkDir: work, Hostname: r.req.Hostname, Binds: r.req.Binds, Command: r.req.Command,
-		Env: env, Init: r.req.Init, Explain: r.req.Explain, CgroupV2: len(mounts) == 1 && mounts[0].Version == 2}
+		Env: env, Init: r.req.Init, Explain: r.req.Explain, CgroupV2: len(mounts) == 1 && mounts[0].Version == 2, Rootless: r.req.Rootless}
 	data, _ := json.Marshal(cfg)
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET)
 	how := "unshare --mount --pid --fork --uts --ipc --net"
@@ -489,6 +493,9 @@ func (r *SandboxRun) start(work string) (*exec.Cmd, *os.File, *os.File, error) {
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
+		// Become the namespace's root (the one id mapped) before the exec, so that the exec keeps
+		// the namespace's capabilities: root's own uid is not mapped in it.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 		how += " --user --map-user=" + strconv.Itoa(uid) + " --map-group=" + strconv.Itoa(gid)
 	}
 	if tty(r.stdin) {

@@ -1339,3 +1339,64 @@ func TestSandboxCleanupOnSetupFailure(t *testing.T) {
 		t.Errorf("audit: %+v, want started then failed", recs)
 	}
 }
+
+// TestSandboxRootless runs the sandbox in a user namespace: as root with --rootless, and as an
+// unprivileged user (nobody), where it is always rootless. Inside, the command is root of its own
+// user namespace (uid 0 mapped to one host uid), pid 1, and what it writes to a copy of the
+// host's / vanishes.
+func TestSandboxRootless(t *testing.T) {
+	probetest.RequireRoot(t)
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("needs setpriv (util-linux)")
+	}
+	// A directory nobody can reach (t.TempDir's parent is root's only).
+	dir, err := os.MkdirTemp("", probetest.Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "isotop")
+	sbxCopy(t, builtIsotop(t), bin)
+	if err := os.Chmod(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	marker := "/etc/" + probetest.Name(t)
+	script := "echo pid=$$; cat /proc/self/uid_map; echo x > " + marker + " && echo wrote; id -u"
+	for _, c := range []struct {
+		name string
+		cmd  *exec.Cmd
+		host string // the host uid the sandbox's root is
+	}{
+		{"root --rootless", exec.Command(bin, "sandbox", "--rootless", "--audit-log", dir+"/root.jsonl", "--", "sh", "-c", script), "65534"},
+		{"nobody", exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/", "XDG_RUNTIME_DIR=",
+			bin, "sandbox", "--audit-log", dir+"/nobody.jsonl", "--", "sh", "-c", script), "65534"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.cmd.Env = append(os.Environ(), "ISOTOP_READONLY=")
+			r := runWithStdin(t, "", c.cmd)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+			}
+			fields := strings.Fields(r.stdout)
+			if !strings.Contains(r.stdout, "pid=1\n") || len(fields) < 6 || fields[1] != "0" || fields[2] != c.host || fields[3] != "1" ||
+				!strings.Contains(r.stdout, "wrote\n0\n") {
+				t.Errorf("inside: %q (want pid 1, uid map 0 %s 1, root, the write done)", r.stdout, c.host)
+			}
+			if _, err := os.Stat(marker); !os.IsNotExist(err) {
+				os.Remove(marker)
+				t.Errorf("the sandbox's write of %s reached the host: %v", marker, err)
+			}
+		})
+	}
+	if ents, _ := os.ReadDir("/run/isotop"); len(ents) > 0 {
+		t.Errorf("left in /run/isotop: %v", ents)
+	}
+	if _, err := os.Stat(filepath.Join(os.TempDir(), "isotop-65534")); err == nil {
+		if ents, _ := os.ReadDir(filepath.Join(os.TempDir(), "isotop-65534")); len(ents) > 0 {
+			t.Errorf("left in %s: %v", filepath.Join(os.TempDir(), "isotop-65534"), ents)
+		}
+	}
+}

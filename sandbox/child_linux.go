@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,6 +30,16 @@ func init() {
 		runtime.LockOSThread() // the namespaces and credentials below belong to this thread, which execs
 		os.Exit(child())
 	}
+}
+
+// upLoopback brings up lo in the sandbox's network namespace (every thread of this process is in
+// it): from inside, because a rootless parent may not setns(2) into it.
+func upLoopback() error {
+	lo, err := netlink.LinkByName("lo")
+	if err == nil {
+		err = netlink.LinkSetUp(lo)
+	}
+	return err
 }
 
 // failf reports a setup failure to the parent and returns the exit status.
@@ -65,6 +76,10 @@ func child() int {
 	st.do("unshare --cgroup", "a cgroup namespace: inside, / is the sandbox's own cgroup")
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return failf("unshare cgroup namespace: %v", err)
+	}
+	st.do("ip link set lo up", "the sandbox's own loopback")
+	if err := upLoopback(); err != nil {
+		return failf("loopback: %v", err)
 	}
 	if err := buildRoot(c, st); err != nil {
 		return failf("%v", err)
@@ -153,8 +168,17 @@ func buildRoot(c ChildConfig, st stepper) error {
 		}
 	}
 	opts := "lowerdir=" + c.Lower + ",upperdir=" + upper + ",workdir=" + wdir
-	if err := mount(st, "overlay", root, "overlay", 0, opts, "mount -t overlay overlay -o "+opts+" "+root,
-		"the root: "+c.Lower+" read-only below, the tmpfs above takes every write"); err != nil {
+	if c.Rootless {
+		opts += ",userxattr" // overlayfs in a user namespace keeps its own attributes in user.*
+	}
+	err := mount(st, "overlay", root, "overlay", 0, opts, "mount -t overlay overlay -o "+opts+" "+root,
+		"the root: "+c.Lower+" read-only below, the tmpfs above takes every write")
+	if err != nil && c.Rootless && c.Lower == "/" && errors.Is(err, unix.EINVAL) {
+		// In a user namespace the host's / cannot be an overlay's lower layer: the mounts below
+		// it are locked to it, and overlayfs must clone it alone. Each top directory is one then.
+		err = rootPerDirectory(work, root, st)
+	}
+	if err != nil {
 		return err
 	}
 	// The binds' sources are host paths: open them now, mount them after pivot_root, where their
@@ -230,6 +254,48 @@ func buildRoot(c ChildConfig, st stepper) error {
 	}
 	if err := os.Remove("/.oldroot"); err != nil {
 		return fmt.Errorf("rmdir the old root: %w", err)
+	}
+	return nil
+}
+
+// rootPerDirectory builds an ephemeral copy of the host's / in a user namespace: in the tmpfs, one
+// overlay per top directory of the host (a read-only bind where one has mounts below it), the
+// top-level symlinks as they are, and a plain writable /tmp.
+func rootPerDirectory(work, root string, st stepper) error {
+	if err := mount(st, root, root, "", unix.MS_BIND, "", "mount --bind "+root+" "+root, "the new root must be a mount point"); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir("/")
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		src, dst := "/"+name, filepath.Join(root, name)
+		switch {
+		case e.Type()&os.ModeSymlink != 0:
+			if target, err := os.Readlink(src); err == nil {
+				os.Symlink(target, dst)
+			}
+			continue
+		case !e.IsDir():
+			continue
+		case name == "proc" || name == "sys" || name == "dev" || name == "tmp" || name == "run" || strings.HasPrefix(work, src+"/"):
+			os.Mkdir(dst, 0o755)
+			continue
+		}
+		up, wk := work+"/upper-"+name, work+"/work-"+name
+		os.Mkdir(up, 0o755)
+		os.Mkdir(wk, 0o755)
+		os.Mkdir(dst, 0o755)
+		opts := "lowerdir=" + src + ",upperdir=" + up + ",workdir=" + wk + ",userxattr"
+		if err := mount(st, "overlay", dst, "overlay", 0, opts, "mount -t overlay overlay -o "+opts+" "+dst, ""); err == nil {
+			continue
+		}
+		if err := mount(st, src, dst, "", unix.MS_BIND|unix.MS_REC, "", "mount --rbind "+src+" "+dst, "it has mounts below it: read-only instead"); err != nil {
+			continue // not ours to read (a directory of root's only): left empty
+		}
+		mount(st, "", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "", "mount -o remount,bind,ro "+dst, "")
 	}
 	return nil
 }

@@ -45,6 +45,7 @@ type ChildConfig struct {
 	Init     bool     // --init: a small init stays pid 1 in front of the command
 	Explain  bool     // print each step as a shell command
 	CgroupV2 bool     // mount cgroup2 read-only at /sys/fs/cgroup (the host is pure v2)
+	Rootless bool     // in a user namespace of its own
 }
 
 // explain prints one step: the shell command that does the same, and why.
