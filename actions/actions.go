@@ -16,6 +16,9 @@ import (
 
 // Actor makes the changes isotop can make.
 type Actor interface {
+	// Allowed says, without touching the host, whether this Actor makes changes at all: nil,
+	// or why not (ErrReadOnly). A form need not open for an action that will be refused.
+	Allowed() error
 	// PlanLimit checks a limit request against the cgroup as it is now and returns the writes
 	// that would apply it. It changes nothing.
 	PlanLimit(req LimitRequest) (*LimitPlan, error)
@@ -40,6 +43,9 @@ var ErrBelowUsage = fmt.Errorf("below the current usage: %w", ErrRefused)
 
 // ReadOnly is the Actor of read-only mode: it refuses every action.
 type ReadOnly struct{}
+
+// Allowed says why not: read-only mode.
+func (ReadOnly) Allowed() error { return ErrReadOnly }
 
 // PlanLimit refuses.
 func (ReadOnly) PlanLimit(LimitRequest) (*LimitPlan, error) { return nil, ErrReadOnly }

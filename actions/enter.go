@@ -69,7 +69,7 @@ func (e *EnterCmd) Finished(err error) string {
 	_, res := ExitStatus(err)
 	if !e.done {
 		e.done = true
-		e.audit.Append(AuditRecord{Action: "enter", Target: e.Target, Namespaces: kindNames(e.Kinds), Command: e.Command, Result: res})
+		e.audit.Append(AuditRecord{Action: "enter", Target: e.Target, Namespaces: KindNames(e.Kinds), Command: e.Command, Result: res})
 	}
 	return res
 }
@@ -91,7 +91,8 @@ func ExitStatus(err error) (int, string) {
 	return 0, "exit 0"
 }
 
-func kindNames(ks []probe.NSKind) []string {
+// KindNames are the kinds as words, for the audit and messages.
+func KindNames(ks []probe.NSKind) []string {
 	out := make([]string, len(ks))
 	for i, k := range ks {
 		out[i] = string(k)
@@ -245,7 +246,7 @@ func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
 	if err := h.Audit.Writable(); err != nil {
 		return nil, err
 	}
-	h.Audit.Append(AuditRecord{Action: "enter", Target: target, Namespaces: kindNames(kinds), Command: cmd, Result: "started"})
+	h.Audit.Append(AuditRecord{Action: "enter", Target: target, Namespaces: KindNames(kinds), Command: cmd, Result: "started"})
 	ok = true
 	return e, nil
 }
@@ -349,7 +350,7 @@ func (h *Host) Enter(req EnterRequest) (*EnterCmd, error) {
 		if target == "" && req.PID > 0 {
 			target = "pid " + strconv.Itoa(req.PID)
 		}
-		h.Audit.Append(AuditRecord{Action: "enter", Target: target, Namespaces: kindNames(req.Kinds), Command: req.Command, Result: "refused: " + err.Error()})
+		h.Audit.Append(AuditRecord{Action: "enter", Target: target, Namespaces: KindNames(req.Kinds), Command: req.Command, Result: "refused: " + err.Error()})
 	}
 	return e, err
 }

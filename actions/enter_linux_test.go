@@ -355,7 +355,7 @@ func TestEnterNoShell(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Enter with HostShell: %v", err)
 	}
-	if got := kindNames(e.Kinds); !slices.Equal(got, []string{"ipc", "uts", "net", "pid"}) {
+	if got := KindNames(e.Kinds); !slices.Equal(got, []string{"ipc", "uts", "net", "pid"}) {
 		t.Errorf("HostShell enters %v, want ipc, uts, net, pid", got)
 	}
 	if len(e.Command) != 1 || !strings.HasSuffix(e.Command[0], "sh") {

@@ -12,6 +12,9 @@ type Host struct {
 	Audit *AuditLog
 }
 
+// Allowed: the host's Actor makes changes.
+func (h *Host) Allowed() error { return nil }
+
 // PlanLimit reads the cgroup's current values and returns the writes. A refusal of a request
 // that was well-formed (below usage, a vanished cgroup) is audited: someone tried.
 func (h *Host) PlanLimit(req LimitRequest) (*LimitPlan, error) {

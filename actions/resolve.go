@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -42,4 +43,27 @@ func ContainerInit(s *probe.Snapshot, c *probe.Container) (*probe.Process, error
 		}
 	}
 	return nil, refusedf("container %s (%s) has no process in this snapshot", c.Name, c.Key())
+}
+
+// EnterContainer is the request that enters container c of snapshot s: its init, as the snapshot
+// saw it (a pid reused since is refused).
+func EnterContainer(s *probe.Snapshot, c *probe.Container) (EnterRequest, error) {
+	p, err := ContainerInit(s, c)
+	if err != nil {
+		return EnterRequest{}, err
+	}
+	return EnterRequest{PID: p.PID, StartTicks: p.StartTicks, Target: fmt.Sprintf("container %s (%s, pid %d)", c.Name, c.Key(), c.PID)}, nil
+}
+
+// EnterProcess is the request that enters process p as the snapshot saw it.
+func EnterProcess(p *probe.Process) EnterRequest {
+	return EnterRequest{PID: p.PID, StartTicks: p.StartTicks, Target: fmt.Sprintf("pid %d (%s)", p.PID, p.Comm)}
+}
+
+// LimitContainer is the request that sets limits on container c's own cgroup.
+func LimitContainer(c *probe.Container) (LimitRequest, error) {
+	if c.Cgroup == "" {
+		return LimitRequest{}, refusedf("container %s (%s) has no cgroup of its own: it shares one with processes outside it", c.Name, c.Key())
+	}
+	return LimitRequest{Cgroup: c.Cgroup, Target: fmt.Sprintf("container %s (%s), cgroup %s", c.Name, c.Key(), c.Cgroup)}, nil
 }

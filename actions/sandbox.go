@@ -249,7 +249,7 @@ func (r *SandboxRun) Run() (err error) {
 		waited <- nil
 		return nil
 	})
-	if tty(r.stdin) {
+	if IsTerminal(r.stdin) {
 		defer takeTerminalBack()
 	}
 	ready := func() error {
@@ -316,7 +316,8 @@ func (r *SandboxRun) Run() (err error) {
 	}
 }
 
-func tty(r io.Reader) bool {
+// IsTerminal reports whether r is a terminal (a file the terminal ioctls answer on).
+func IsTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
@@ -498,7 +499,7 @@ func (r *SandboxRun) start(work string) (*exec.Cmd, *os.File, *os.File, error) {
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 		how += " --user --map-user=" + strconv.Itoa(uid) + " --map-group=" + strconv.Itoa(gid)
 	}
-	if tty(r.stdin) {
+	if IsTerminal(r.stdin) {
 		attr.Foreground, attr.Ctty = true, 0 // the sandbox gets the terminal: ^C is for it
 	}
 	r.explain(how+" isotop-sandbox", "new mount, pid, uts, ipc and network namespaces; the first process is pid 1 there")
@@ -703,9 +704,7 @@ func (b *bindList) Set(s string) error {
 // what builds the request from them once fl is parsed, with the command.
 func SandboxFlags(fl *flag.FlagSet) func(command []string) (SandboxRequest, error) {
 	rootfs := fl.String("rootfs", "", "the root filesystem (a busybox or debootstrap tree); default: the host's / read-only with a tmpfs on top")
-	memory := fl.String("memory", "", "memory limit (256M, 1.5G)")
-	cpus := fl.String("cpus", "", "CPU limit in CPUs (0.5, 2)")
-	pids := fl.String("pids", "", "most processes and threads")
+	limits := LimitFlags(fl, "memory", "cpus", "pids")
 	hostname := fl.String("hostname", "", "hostname inside (default sandbox-<short id>)")
 	netMode := fl.String("net", "none", "none (loopback only) or veth (a veth pair to a bridge on the host)")
 	bridge := fl.String("bridge", "", "with --net veth: the bridge for the host end (made if missing, and then removed after)")
@@ -718,27 +717,8 @@ func SandboxFlags(fl *flag.FlagSet) func(command []string) (SandboxRequest, erro
 	return func(command []string) (SandboxRequest, error) {
 		req := SandboxRequest{Rootfs: *rootfs, Hostname: *hostname, Net: *netMode, Bridge: *bridge, Binds: binds,
 			Explain: *explainSteps, Init: *initProc, Rootless: *rootless, CgroupParent: *parent, Command: command}
-		if *memory != "" {
-			v, err := ParseSize("--memory", *memory)
-			if err != nil {
-				return req, err
-			}
-			req.Memory = &v
-		}
-		if *cpus != "" {
-			v, err := ParseCPUs("--cpus", *cpus)
-			if err != nil {
-				return req, err
-			}
-			req.CPUs = &v
-		}
-		if *pids != "" {
-			v, err := ParseCount("--pids", *pids)
-			if err != nil {
-				return req, err
-			}
-			req.PIDs = &v
-		}
-		return req, nil
+		lim, err := limits()
+		req.Memory, req.CPUs, req.PIDs = lim.Memory, lim.CPUs, lim.PIDs
+		return req, err
 	}
 }

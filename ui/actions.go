@@ -97,18 +97,12 @@ func (m *Model) refused(what string, err error) {
 }
 
 // startEnter prepares an enter of the selected process or container.
-func (m Model) startEnter(hostShell bool) (tea.Model, tea.Cmd) {
-	r := m.selected()
-	if r == nil || m.snap == nil {
-		m.status = "E enters a process's or a container's namespaces: select one in Processes or Containers"
-		return m, nil
-	}
-	req, ok := m.enterRequest(r.Key)
+func (m Model) startEnter() (tea.Model, tea.Cmd) {
+	req, ok := m.enterRequest()
 	if !ok {
 		m.status = "E enters a process's or a container's namespaces: select one in Processes or Containers"
 		return m, nil
 	}
-	req.HostShell = hostShell
 	return m, m.prepareEnter(req)
 }
 
@@ -120,28 +114,25 @@ func (m Model) prepareEnter(req actions.EnterRequest) tea.Cmd {
 	}
 }
 
-// enterRequest finds the process behind a row key: the process itself, or a container's init.
-func (m Model) enterRequest(key string) (actions.EnterRequest, bool) {
-	s := m.snap
-	if pid, ok := strings.CutPrefix(key, "proc:"); ok {
+// enterRequest is the request that enters the selected row's process, or its container's init.
+func (m Model) enterRequest() (actions.EnterRequest, bool) {
+	r, s := m.selected(), m.snap
+	if r == nil || s == nil {
+		return actions.EnterRequest{}, false
+	}
+	if pid, ok := strings.CutPrefix(r.Key, "proc:"); ok {
 		for i := range s.Processes {
-			p := &s.Processes[i]
-			if strconv.Itoa(p.PID) == pid {
-				return actions.EnterRequest{PID: p.PID, StartTicks: p.StartTicks, Target: fmt.Sprintf("pid %d (%s)", p.PID, p.Comm)}, true
+			if strconv.Itoa(s.Processes[i].PID) == pid {
+				return actions.EnterProcess(&s.Processes[i]), true
 			}
 		}
 	}
-	if ck, ok := strings.CutPrefix(key, "ct:"); ok {
+	if ck, ok := strings.CutPrefix(r.Key, "ct:"); ok {
 		for i := range s.Containers {
-			c := &s.Containers[i]
-			if c.Key() != ck {
-				continue
+			if c := &s.Containers[i]; c.Key() == ck {
+				req, err := actions.EnterContainer(s, c)
+				return req, err == nil
 			}
-			p, err := actions.ContainerInit(s, c)
-			if err != nil {
-				return actions.EnterRequest{}, false
-			}
-			return actions.EnterRequest{PID: p.PID, StartTicks: p.StartTicks, Target: fmt.Sprintf("container %s (%s, pid %d)", c.Name, c.Key(), c.PID)}, true
 		}
 	}
 	return actions.EnterRequest{}, false
@@ -149,18 +140,13 @@ func (m Model) enterRequest(key string) (actions.EnterRequest, bool) {
 
 // startLimit opens the limit form for the selected cgroup or container.
 func (m Model) startLimit() (tea.Model, tea.Cmd) {
-	r := m.selected()
-	if r == nil || m.snap == nil {
-		m.status = "L sets limits: select a cgroup (Cgroups) or a container (Containers)"
-		return m, nil
-	}
-	t, ok := m.limitTarget(r.Key)
+	t, ok := m.limitTarget()
 	if !ok {
-		m.status = "L sets limits: select a cgroup (Cgroups) or a container (Containers)"
+		m.status = "L sets limits: select a cgroup (Cgroups) or a container with a cgroup of its own (Containers)"
 		return m, nil
 	}
-	if _, ok := m.opt.Actor.(actions.ReadOnly); ok {
-		m.refused("limit "+t.label, actions.ErrReadOnly)
+	if err := m.opt.Actor.Allowed(); err != nil {
+		m.refused("limit "+t.label, err)
 		return m, nil
 	}
 	m.act = actionState{target: t}
@@ -168,76 +154,64 @@ func (m Model) startLimit() (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) limitTarget(key string) (limitTarget, bool) {
-	s := m.snap
-	find := func(path string) *probe.Cgroup {
-		for i := range s.Cgroups {
-			if s.Cgroups[i].Path == path {
-				return &s.Cgroups[i]
-			}
-		}
-		return nil
+// limitTarget is the selected row's cgroup, or its container's own.
+func (m Model) limitTarget() (limitTarget, bool) {
+	r, s := m.selected(), m.snap
+	if r == nil || s == nil {
+		return limitTarget{}, false
 	}
-	if p, ok := strings.CutPrefix(key, "cg:"); ok && p != "/" {
-		return limitTarget{cgroup: p, label: "cgroup " + p, cg: find(p)}, true
-	}
-	if ck, ok := strings.CutPrefix(key, "ct:"); ok {
+	var t limitTarget
+	if p, ok := strings.CutPrefix(r.Key, "cg:"); ok && p != "/" {
+		t = limitTarget{cgroup: p, label: "cgroup " + p}
+	} else if ck, ok := strings.CutPrefix(r.Key, "ct:"); ok {
 		for i := range s.Containers {
-			c := &s.Containers[i]
-			if c.Key() == ck && c.Cgroup != "" {
-				return limitTarget{cgroup: c.Cgroup, label: fmt.Sprintf("container %s (%s), cgroup %s", c.Name, c.Key(), c.Cgroup), cg: find(c.Cgroup)}, true
+			if c := &s.Containers[i]; c.Key() == ck {
+				req, err := actions.LimitContainer(c)
+				if err != nil {
+					return limitTarget{}, false
+				}
+				t = limitTarget{cgroup: req.Cgroup, label: req.Target}
 			}
 		}
 	}
-	return limitTarget{}, false
+	if t.cgroup == "" {
+		return limitTarget{}, false
+	}
+	for i := range s.Cgroups {
+		if s.Cgroups[i].Path == t.cgroup {
+			t.cg = &s.Cgroups[i]
+		}
+	}
+	return t, true
 }
 
 // limitKeys are the names the form takes, each with its flag.
-var limitKeys = map[string]string{"memory": "--memory", "mem": "--memory", "high": "--memory-high", "memory-high": "--memory-high",
-	"cpus": "--cpus", "cpu": "--cpus", "weight": "--cpu-weight", "cpu-weight": "--cpu-weight", "pids": "--pids"}
+var limitKeys = map[string]string{"memory": "memory", "mem": "memory", "high": "memory-high", "memory-high": "memory-high",
+	"cpus": "cpus", "cpu": "cpus", "weight": "cpu-weight", "cpu-weight": "cpu-weight", "pids": "pids"}
 
 // ParseLimitForm reads the limit form's text, "memory=256M cpus=0.5 pids=100 weight=200 high=200M",
-// into a request; pure, so that Update can call it.
+// with isotop limit's own flags; pure, so that Update can call it.
 func ParseLimitForm(text string) (actions.LimitRequest, error) {
-	var req actions.LimitRequest
 	fields := strings.Fields(text)
 	if len(fields) == 0 {
-		return req, errors.New("type at least one limit, such as memory=256M")
+		return actions.LimitRequest{}, errors.New("type at least one limit, such as memory=256M")
 	}
+	var args []string
 	for _, f := range fields {
 		k, v, ok := strings.Cut(f, "=")
-		flag := limitKeys[strings.ToLower(k)]
-		if !ok || flag == "" {
-			return req, fmt.Errorf("%q: write name=value with name memory, high, cpus, weight or pids", f)
+		name := limitKeys[strings.ToLower(k)]
+		if !ok || name == "" {
+			return actions.LimitRequest{}, fmt.Errorf("%q: write name=value with name memory, high, cpus, weight or pids", f)
 		}
-		var err error
-		switch flag {
-		case "--memory":
-			var s actions.Setting
-			s, err = actions.ParseSize(flag, v)
-			req.Memory = &s
-		case "--memory-high":
-			var s actions.Setting
-			s, err = actions.ParseSize(flag, v)
-			req.MemoryHigh = &s
-		case "--cpus":
-			var c actions.CPUs
-			c, err = actions.ParseCPUs(flag, v)
-			req.CPUs = &c
-		case "--cpu-weight":
-			var w uint64
-			w, err = actions.ParseWeight(flag, v)
-			req.CPUWeight = &w
-		case "--pids":
-			var s actions.Setting
-			s, err = actions.ParseCount(flag, v)
-			req.PIDs = &s
-		}
-		if err != nil {
-			return req, err
-		}
+		args = append(args, "--"+name+"="+v)
 	}
-	return req, nil
+	fl := flag.NewFlagSet("limit", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	limits := actions.LimitFlags(fl)
+	if err := fl.Parse(args); err != nil {
+		return actions.LimitRequest{}, err
+	}
+	return limits()
 }
 
 func (m Model) planLimit(req actions.LimitRequest) tea.Cmd {
@@ -258,8 +232,8 @@ func (m Model) applyLimit(p *actions.LimitPlan) tea.Cmd {
 
 // startSandbox opens the sandbox form.
 func (m Model) startSandbox() (tea.Model, tea.Cmd) {
-	if _, ok := m.opt.Actor.(actions.ReadOnly); ok {
-		m.refused("sandbox", actions.ErrReadOnly)
+	if err := m.opt.Actor.Allowed(); err != nil {
+		m.refused("sandbox", err)
 		return m, nil
 	}
 	m.act = actionState{input: "--net veth --memory 256M --pids 200"}

@@ -24,6 +24,8 @@ type fakeActor struct {
 	enterFn func(actions.EnterRequest) (*actions.EnterCmd, error)
 }
 
+func (f *fakeActor) Allowed() error { return nil }
+
 func (f *fakeActor) PlanLimit(req actions.LimitRequest) (*actions.LimitPlan, error) {
 	f.plans = append(f.plans, req)
 	if f.planErr != nil && !req.Force {

@@ -400,7 +400,7 @@ func (m Model) key(k string) (tea.Model, tea.Cmd) {
 			m.status = "mark two processes with m first"
 		}
 	case "E":
-		return m.startEnter(false)
+		return m.startEnter()
 	case "L":
 		return m.startLimit()
 	case "B":

@@ -33,21 +33,22 @@ func readOnlyEnv() bool {
 	return false
 }
 
-// actor is the Actor for these flags: the host's, or ReadOnly. Read-only mode is only taken when
-// the kernel holds it too (early.c ran and no_new_privs and seccomp are in force): isotop fails
-// closed rather than run "read-only" on its word alone.
-func (f actionFlags) actor() (actions.Actor, error) {
+// actor is the Actor for these flags: the host's, or ReadOnly with an account of how the kernel
+// holds it. Read-only mode is only taken when the kernel holds it too (early.c ran and
+// no_new_privs and seccomp are in force): isotop fails closed rather than run "read-only" on its
+// word alone.
+func (f actionFlags) actor() (actions.Actor, string, error) {
 	if *f.readOnly {
 		l, err := early.Current()
 		if err == nil {
 			err = l.Enforced()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read-only mode was asked for, but the kernel does not enforce it: %w", err)
+			return nil, "", fmt.Errorf("read-only mode was asked for, but the kernel does not enforce it: %w", err)
 		}
-		return actions.ReadOnly{}, nil
+		return actions.ReadOnly{}, l.Summary(), nil
 	}
-	return &actions.Host{FS: probe.DefaultFS(), Audit: &actions.AuditLog{Path: *f.auditLog}}, nil
+	return &actions.Host{FS: probe.DefaultFS(), Audit: &actions.AuditLog{Path: *f.auditLog}}, "", nil
 }
 
 // parseInterleaved parses flags that may come before, between and after positional arguments

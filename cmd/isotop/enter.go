@@ -6,14 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/probe"
@@ -64,7 +61,7 @@ func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(stderr, "enter", err)
 		}
 	}
-	actor, err := af.actor()
+	actor, _, err := af.actor()
 	if err != nil {
 		return fail(stderr, "enter", err)
 	}
@@ -79,15 +76,14 @@ func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(stderr, "enter", err)
 		}
-		p, err := actions.ContainerInit(snap, c)
+		in, err := actions.EnterContainer(snap, c)
 		if err != nil {
 			return fail(stderr, "enter", err)
 		}
-		req.PID, req.StartTicks = p.PID, p.StartTicks
-		req.Target = fmt.Sprintf("container %s (%s, pid %d)", c.Name, c.Key(), c.PID)
+		req.PID, req.StartTicks, req.Target = in.PID, in.StartTicks, in.Target
 	}
 	e, err := actor.Enter(req)
-	if errors.Is(err, actions.ErrNoShell) && isTerminal(stdin) {
+	if errors.Is(err, actions.ErrNoShell) && actions.IsTerminal(stdin) {
 		fmt.Fprintf(stderr, "isotop enter: %v\nrun the host's shell in its net, pid, uts and ipc namespaces instead? [y/N] ", err)
 		if !yes(stdin) {
 			return 1
@@ -98,7 +94,7 @@ func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "enter", err)
 	}
-	fmt.Fprintf(stderr, "isotop enter: %s: entering %s, running %s\n", e.Target, kindList(e.Kinds), strings.Join(e.Command, " "))
+	fmt.Fprintf(stderr, "isotop enter: %s: entering %s, running %s\n", e.Target, strings.Join(actions.KindNames(e.Kinds), ","), strings.Join(e.Command, " "))
 	// The command has the terminal: ^C and ^\ are for it, not for isotop waiting on it.
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
 	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
@@ -109,23 +105,6 @@ func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	code, _ := actions.ExitStatus(err)
 	return code
-}
-
-func kindList(ks []probe.NSKind) string {
-	var s []string
-	for _, k := range ks {
-		s = append(s, string(k))
-	}
-	return strings.Join(s, ",")
-}
-
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // yes reads one answer line: y or yes.

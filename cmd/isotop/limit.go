@@ -26,11 +26,7 @@ does not parse, a path with "..", a cgroup that vanished, a memory limit below t
 func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop limit", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	memory := fl.String("memory", "", "memory limit: memory.max (v2) or memory.limit_in_bytes (v1), e.g. 256M, 1.5G, max")
-	memoryHigh := fl.String("memory-high", "", "memory throttling threshold: memory.high (v2 only), e.g. 200M, max")
-	cpus := fl.String("cpus", "", "CPU limit in CPUs: cpu.max (v2) or cpu.cfs_quota_us (v1), e.g. 0.5, 2, max")
-	weight := fl.String("cpu-weight", "", "CPU weight 1-10000 (100 default): cpu.weight (v2) or cpu.shares (v1)")
-	pids := fl.String("pids", "", "most processes and threads: pids.max, e.g. 100, max")
+	limits := actions.LimitFlags(fl)
 	assumeYes := fl.Bool("yes", false, "apply without asking")
 	force := fl.Bool("force", false, "set a memory limit even below the cgroup's current usage")
 	dryRun := fl.Bool("dry-run", false, "show the writes and stop")
@@ -51,29 +47,12 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
-	req := actions.LimitRequest{Force: *force}
-	for _, v := range []struct {
-		flag, val string
-		set       func(string) error
-	}{
-		{"--memory", *memory, func(s string) error { v, err := actions.ParseSize("--memory", s); req.Memory = &v; return err }},
-		{"--memory-high", *memoryHigh, func(s string) error {
-			v, err := actions.ParseSize("--memory-high", s)
-			req.MemoryHigh = &v
-			return err
-		}},
-		{"--cpus", *cpus, func(s string) error { v, err := actions.ParseCPUs("--cpus", s); req.CPUs = &v; return err }},
-		{"--cpu-weight", *weight, func(s string) error { v, err := actions.ParseWeight("--cpu-weight", s); req.CPUWeight = &v; return err }},
-		{"--pids", *pids, func(s string) error { v, err := actions.ParseCount("--pids", s); req.PIDs = &v; return err }},
-	} {
-		if v.val == "" && !flagGiven(fl, strings.TrimPrefix(v.flag, "--")) {
-			continue
-		}
-		if err := v.set(v.val); err != nil {
-			return fail(stderr, "limit", err)
-		}
+	req, err := limits()
+	if err != nil {
+		return fail(stderr, "limit", err)
 	}
-	actor, err := af.actor()
+	req.Force = *force
+	actor, _, err := af.actor()
 	if err != nil {
 		return fail(stderr, "limit", err)
 	}
@@ -86,10 +65,11 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(stderr, "limit", err)
 		}
 		if c, err := actions.FindContainer(snap, target); err == nil {
-			if c.Cgroup == "" {
-				return fail(stderr, "limit", fmt.Errorf("container %s (%s) has no cgroup of its own: it shares one with processes outside it: %w", c.Name, c.Key(), actions.ErrRefused))
+			on, err := actions.LimitContainer(c)
+			if err != nil {
+				return fail(stderr, "limit", err)
 			}
-			req.Cgroup, req.Target = c.Cgroup, fmt.Sprintf("container %s (%s), cgroup %s", c.Name, c.Key(), c.Cgroup)
+			req.Cgroup, req.Target = on.Cgroup, on.Target
 		}
 	}
 	plan, err := actor.PlanLimit(req)
@@ -101,7 +81,7 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if !*assumeYes {
-		if !isTerminal(stdin) {
+		if !actions.IsTerminal(stdin) {
 			return fail(stderr, "limit", fmt.Errorf("standard input is not a terminal to confirm on: pass --yes to apply without asking; nothing was written: %w", actions.ErrRefused))
 		}
 		fmt.Fprintf(stdout, "apply %d write(s)? [y/N] ", len(plan.Writes))
@@ -124,12 +104,6 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(stderr, "limit", err)
 	}
 	return 0
-}
-
-func flagGiven(fl *flag.FlagSet, name string) bool {
-	given := false
-	fl.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
 }
 
 func printPlan(w io.Writer, p *actions.LimitPlan) {

@@ -50,7 +50,7 @@ func runSandbox(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sandbox", err)
 	}
-	actor, err := af.actor()
+	actor, _, err := af.actor()
 	if err != nil {
 		return fail(stderr, "sandbox", err)
 	}

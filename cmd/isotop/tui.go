@@ -11,9 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/isotop/isotop/actions/early"
+	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/probe"
 	"github.com/isotop/isotop/ui"
 )
@@ -42,16 +40,15 @@ func runTUI(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop: --interval %s: must be positive\n", *interval)
 		return 2
 	}
-	actor, err := af.actor()
+	actor, lockdown, err := af.actor()
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop: %v\n", err)
 		return 1
 	}
-	opt := ui.Options{Interval: *interval, ReadOnly: *af.readOnly, Color: os.Getenv("NO_COLOR") == "", Actor: actor, AuditLog: *af.auditLog}
+	opt := ui.Options{Interval: *interval, ReadOnly: *af.readOnly, Lockdown: lockdown, Color: os.Getenv("NO_COLOR") == "",
+		Actor: actor, AuditLog: *af.auditLog}
 	if *af.readOnly {
-		l, _ := early.Current()
-		opt.Lockdown = l.Summary()
-		if _, err := unix.IoctlGetTermios(int(os.Stdin.Fd()), unix.TCGETS); err != nil {
+		if !actions.IsTerminal(os.Stdin) {
 			fmt.Fprintln(stderr, "isotop: read-only mode needs a terminal on standard input: the kernel lockdown forbids opening /dev/tty for writing")
 			return 1
 		}
