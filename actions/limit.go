@@ -94,7 +94,7 @@ func CleanCgroupPath(p string) (string, error) {
 	if r, ok := strings.CutPrefix(t, "/sys/fs/cgroup"); ok && (r == "" || r[0] == '/') {
 		// The hint drops a v1 hierarchy's (or the hybrid unified one's) directory too.
 		first, rest, _ := strings.Cut(strings.TrimPrefix(r, "/"), "/")
-		if first == "unified" || first == "systemd" || strings.Contains(first, ",") || slices.Contains(v1Names, first) {
+		if first == "unified" || first == "systemd" || strings.Contains(first, ",") || probe.IsV1Controller(first) {
 			r = "/" + rest
 		}
 		return "", refusedf("cgroup path %q: give the path inside the hierarchy (%q), not under its mount point", p, path.Clean("/"+r))
@@ -105,10 +105,6 @@ func CleanCgroupPath(p string) (string, error) {
 	}
 	return c, nil
 }
-
-// v1Names are the v1 controllers' directory names under /sys/fs/cgroup.
-var v1Names = []string{"blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "hugetlb", "memory", "misc",
-	"net_cls", "net_prio", "perf_event", "pids", "rdma"}
 
 // hierarchy is where a controller's files are for one cgroup.
 type hierarchy struct {
@@ -150,15 +146,16 @@ func find(mounts []probe.CgroupMount, controller, cgroup string) (hierarchy, err
 		group = path.Clean("/" + rel)
 	}
 	dir := filepath.Join(h.MountPoint, group)
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return hierarchy{}, refusedf("cgroup %s: no such cgroup in the %s hierarchy (%s): it may have been removed", cgroup, controller, dir)
-		}
-		return hierarchy{}, fmt.Errorf("cgroup %s: %s: %w", cgroup, dir, err)
-	}
-	if want := map[int]int64{1: 0x27e0eb, 2: 0x63677270}[h.Version]; int64(st.Type) != want {
-		return hierarchy{}, refusedf("cgroup %s: %s is not on a cgroup filesystem", cgroup, dir)
+	// The mount point was checked to be a cgroup filesystem (CgroupMounts), and the path has no
+	// "..": what is left to check is that the cgroup is there.
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return hierarchy{}, refusedf("cgroup %s: no such cgroup in the %s hierarchy (%s): it may have been removed", cgroup, controller, dir)
+	case err != nil:
+		return hierarchy{}, fmt.Errorf("cgroup %s: %w", cgroup, err)
+	case !st.IsDir():
+		return hierarchy{}, refusedf("cgroup %s: %s is a file, not a cgroup", cgroup, dir)
 	}
 	return hierarchy{CgroupMount: *h, dir: dir, group: group}, nil
 }
@@ -168,27 +165,20 @@ func readTrim(file string) (string, error) {
 	return strings.TrimSpace(string(data)), err
 }
 
-// v1Unlimited is at least what v1 shows for "no limit" in memory.limit_in_bytes (PAGE_COUNTER_MAX
-// in bytes, rounded down to a page).
-const v1Unlimited = 1 << 62
-
 // human explains a control file's value in human units.
 func human(file, v string) string {
 	name := filepath.Base(file)
 	switch name {
 	case "memory.max", "memory.high", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
 		"memory.current", "memory.usage_in_bytes":
-		if v == "max" || v == "-1" {
-			return "no limit"
-		}
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
+		l, err := probe.ParseLimit([]byte(v))
+		switch {
+		case err != nil:
 			return v
-		}
-		if n >= v1Unlimited {
+		case l == probe.Unlimited:
 			return "no limit"
 		}
-		return FormatBytes(n)
+		return FormatBytes(uint64(l))
 	case "cpu.max":
 		q, p, ok := strings.Cut(v, " ")
 		if q == "max" {
@@ -312,8 +302,8 @@ func (p *planner) memory() error {
 	// v1 wants memory+swap ≥ memory: raising the memory limit above a memsw limit needs the
 	// memsw limit raised first, to the same value (shown in the plan like any other write).
 	if sw, err := readTrim(filepath.Join(h.dir, "memory.memsw.limit_in_bytes")); err == nil {
-		cur, err := strconv.ParseUint(sw, 10, 64)
-		if err == nil && cur < v1Unlimited && (r.Memory.Max || r.Memory.N > cur) {
+		cur, err := probe.ParseLimit([]byte(sw))
+		if err == nil && cur != probe.Unlimited && (r.Memory.Max || r.Memory.N > uint64(cur)) {
 			if err := p.write(h, "memory", "memory.memsw.limit_in_bytes", v); err != nil {
 				return err
 			}
@@ -429,6 +419,11 @@ func planLimit(fs probe.FS, req LimitRequest) (*LimitPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	return planLimitIn(mounts, mode, cg, req)
+}
+
+// planLimitIn plans req on cgroup cg (clean) in the hierarchies given.
+func planLimitIn(mounts []probe.CgroupMount, mode, cg string, req LimitRequest) (*LimitPlan, error) {
 	target := req.Target
 	if target == "" {
 		target = "cgroup " + cg
@@ -451,12 +446,13 @@ func applyLimit(plan *LimitPlan) (*LimitResult, error) {
 	res := &LimitResult{Plan: plan}
 	var failed error
 	for _, w := range plan.Writes {
-		if _, err := os.Stat(filepath.Dir(w.File)); err != nil {
-			failed = refusedf("cgroup %s vanished before %s was written", plan.Cgroup, filepath.Base(w.File))
-			break
-		}
 		if err := writeOne(w); err != nil {
+			// The file was there when planned: gone now, the cgroup went with it (neither
+			// writer creates a directory).
 			failed = fmt.Errorf("writing %q to %s: %w", w.New, w.File, explainWriteErr(err))
+			if errors.Is(err, unix.ENOENT) {
+				failed = refusedf("cgroup %s vanished before %s was written", plan.Cgroup, filepath.Base(w.File))
+			}
 			break
 		}
 		res.Written++
@@ -484,8 +480,6 @@ func explainWriteErr(err error) error {
 		return fmt.Errorf("%w (the kernel could not reclaim enough memory to go below it)", err)
 	case errors.Is(err, unix.EINVAL):
 		return fmt.Errorf("%w (the kernel refused the value)", err)
-	case errors.Is(err, unix.ENOENT):
-		return fmt.Errorf("%w (the cgroup vanished)", err)
 	}
 	return err
 }

@@ -58,6 +58,8 @@ type SandboxRun struct {
 	audit          *AuditLog
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	mounts         []probe.CgroupMount // the host's cgroup hierarchies, read once by Run
+	mode           string
 	// ExitCode is the command's exit status after Run (128+N for signal N).
 	ExitCode int
 	// Cgroup and HostVeth are the sandbox's cgroup and the host end of its veth, once made.
@@ -228,6 +230,9 @@ func (r *SandboxRun) Run() (err error) {
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
 	defer signal.Stop(sigs)
 
+	if r.mounts, r.mode, err = r.fs.CgroupMounts(); err != nil {
+		return err
+	}
 	work, err := r.workDir(u)
 	if err != nil {
 		return err
@@ -241,12 +246,12 @@ func (r *SandboxRun) Run() (err error) {
 		return err
 	}
 	pid := cmd.Process.Pid
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	var waitErr error
+	done := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	u.add(func() error { // the sandbox must be gone before its cgroup and links can be
 		cmd.Process.Kill()
-		<-waited
-		waited <- nil
+		<-done
 		return nil
 	})
 	if IsTerminal(r.stdin) {
@@ -290,30 +295,33 @@ func (r *SandboxRun) Run() (err error) {
 	for {
 		select {
 		case s := <-status:
-			switch {
-			case strings.HasPrefix(s, "NOCMD "):
-				setupErr = refusedf("command %s: not found in the sandbox", strings.TrimPrefix(s, "NOCMD "))
-			case strings.HasPrefix(s, "ERR "):
-				setupErr = fmt.Errorf("making the sandbox: %s", strings.TrimPrefix(s, "ERR "))
-			}
-			status = nil
+			setupErr, status = childFailure(s), nil
 		case sig := <-sigs:
 			fmt.Fprintf(r.stderr, "isotop sandbox: %v: stopping the sandbox\n", sig)
 			cmd.Process.Signal(unix.SIGTERM) // an --init forwards it; a plain pid 1 without a handler ignores it
 			stopping = time.After(3 * time.Second)
 		case <-stopping:
 			cmd.Process.Kill()
-		case werr := <-waited:
-			waited <- werr // for the undo step
-			r.ExitCode, _ = ExitStatus(werr)
-			if setupErr == nil && status != nil {
-				if s := <-status; strings.HasPrefix(s, "ERR ") || strings.HasPrefix(s, "NOCMD ") {
-					setupErr = fmt.Errorf("making the sandbox: %s", s)
-				}
+		case <-done:
+			r.ExitCode, _ = ExitStatus(waitErr)
+			if status != nil { // the child's end is closed now: its report, if any, is there
+				setupErr = childFailure(<-status)
 			}
 			return setupErr
 		}
 	}
+}
+
+// childFailure is the error the sandbox's first process reported on its status pipe, or nil when
+// it reported none (the exec closed the pipe: the command started).
+func childFailure(s string) error {
+	switch {
+	case strings.HasPrefix(s, "NOCMD "):
+		return refusedf("command %s: not found in the sandbox", strings.TrimPrefix(s, "NOCMD "))
+	case strings.HasPrefix(s, "ERR "):
+		return fmt.Errorf("making the sandbox: %s", strings.TrimPrefix(s, "ERR "))
+	}
+	return nil
 }
 
 // IsTerminal reports whether r is a terminal (a file the terminal ioctls answer on).
@@ -374,14 +382,10 @@ func (r *SandboxRun) makeCgroup(u *undo) ([]string, error) {
 	if r.req.Rootless && os.Geteuid() != 0 {
 		return nil, nil
 	}
-	mounts, _, err := r.fs.CgroupMounts()
-	if err != nil {
-		return nil, err
-	}
 	r.Cgroup = path.Join(r.req.CgroupParent, "isotop-"+r.id+".scope")
 	var dirs []string
 	v2 := false
-	for _, m := range mounts {
+	for _, m := range r.mounts {
 		use := m.Version == 2
 		for _, c := range sandboxControllers {
 			use = use || slices.Contains(m.Controllers, c)
@@ -406,7 +410,7 @@ func (r *SandboxRun) makeCgroup(u *undo) ([]string, error) {
 	if req.Empty() {
 		return dirs, nil
 	}
-	plan, err := planLimit(r.fs, req)
+	plan, err := planLimitIn(r.mounts, r.mode, r.Cgroup, req)
 	if err != nil {
 		return nil, err
 	}
@@ -478,9 +482,8 @@ func (r *SandboxRun) start(work string) (*exec.Cmd, *os.File, *os.File, error) {
 			env = append(env, k+"="+v)
 		}
 	}
-	mounts, _, _ := r.fs.CgroupMounts()
 	cfg := sandbox.ChildConfig{Lower: lower, WorkDir: work, Hostname: r.req.Hostname, Binds: r.req.Binds, Command: r.req.Command,
-		Env: env, Init: r.req.Init, Explain: r.req.Explain, CgroupV2: len(mounts) == 1 && mounts[0].Version == 2, Rootless: r.req.Rootless}
+		Env: env, Init: r.req.Init, Explain: r.req.Explain, CgroupV2: r.mode == "v2", Rootless: r.req.Rootless}
 	data, _ := json.Marshal(cfg)
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET)
 	how := "unshare --mount --pid --fork --uts --ipc --net"

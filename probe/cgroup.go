@@ -346,7 +346,7 @@ func (r *cgReader) readV2(dfd int, dir string, n *Cgroup) {
 	}
 	if has("pids") {
 		parseInto(r, dfd, dir, "pids.current", parseUint, func(v uint64) { n.pids().Current = &v })
-		parseInto(r, dfd, dir, "pids.max", parseLimit, func(v Limit) { n.pids().Max = &v })
+		parseInto(r, dfd, dir, "pids.max", ParseLimit, func(v Limit) { n.pids().Max = &v })
 		parseInto(r, dfd, dir, "pids.events", parseFlatKeyed, func(m map[string]uint64) {
 			if v, ok := m["max"]; ok {
 				n.events().PIDsMax = u64(v)
@@ -383,7 +383,7 @@ func (r *cgReader) readV2Memory(dfd int, dir string, n *Cgroup) {
 		{"memory.low", func(m *CgroupMemory) **Limit { return &m.Low }},
 		{"memory.min", func(m *CgroupMemory) **Limit { return &m.Min }},
 		{"memory.swap.max", func(m *CgroupMemory) **Limit { return &m.SwapMax }}} {
-		parseInto(r, dfd, dir, f.name, parseLimit, func(v Limit) { *f.dst(n.memory()) = &v })
+		parseInto(r, dfd, dir, f.name, ParseLimit, func(v Limit) { *f.dst(n.memory()) = &v })
 	}
 	parseInto(r, dfd, dir, "memory.stat", parseFlatKeyed, func(st map[string]uint64) {
 		m := n.memory()
@@ -433,7 +433,7 @@ func (r *cgReader) readV1(dfd int, dir string, ctrls []string, n *Cgroup) {
 		case "memory":
 			r.readV1Memory(dfd, dir, n)
 		case "cpu":
-			parseInto(r, dfd, dir, "cpu.cfs_quota_us", parseLimit, func(v Limit) { n.cpu().QuotaUsec = &v })
+			parseInto(r, dfd, dir, "cpu.cfs_quota_us", ParseLimit, func(v Limit) { n.cpu().QuotaUsec = &v })
 			parseInto(r, dfd, dir, "cpu.cfs_period_us", parseUint, func(v uint64) { n.cpu().PeriodUsec = &v })
 			parseInto(r, dfd, dir, "cpu.shares", parseUint, func(v uint64) { n.cpu().Shares = &v })
 			parseInto(r, dfd, dir, "cpu.stat", parseFlatKeyed, func(m map[string]uint64) {
@@ -469,7 +469,7 @@ func (r *cgReader) readV1(dfd int, dir string, ctrls []string, n *Cgroup) {
 			r.readCpuset(dfd, dir, n, "cpuset.effective_cpus", "cpuset.effective_mems")
 		case "pids":
 			parseInto(r, dfd, dir, "pids.current", parseUint, func(v uint64) { n.pids().Current = &v })
-			parseInto(r, dfd, dir, "pids.max", parseLimit, func(v Limit) { n.pids().Max = &v })
+			parseInto(r, dfd, dir, "pids.max", ParseLimit, func(v Limit) { n.pids().Max = &v })
 			parseInto(r, dfd, dir, "pids.events", parseFlatKeyed, func(m map[string]uint64) {
 				if v, ok := m["max"]; ok {
 					n.events().PIDsMax = u64(v)
@@ -510,9 +510,9 @@ func (r *cgReader) readV1Memory(dfd int, dir string, n *Cgroup) {
 	parseInto(r, dfd, dir, "memory.usage_in_bytes", parseUint, func(v uint64) { n.memory().Current = &v })
 	parseInto(r, dfd, dir, "memory.max_usage_in_bytes", parseUint, func(v uint64) { n.memory().Peak = &v })
 	parseInto(r, dfd, dir, "memory.kmem.usage_in_bytes", parseUint, func(v uint64) { n.memory().Kernel = &v })
-	parseInto(r, dfd, dir, "memory.limit_in_bytes", parseLimit, func(v Limit) { n.memory().Max = &v })
-	parseInto(r, dfd, dir, "memory.soft_limit_in_bytes", parseLimit, func(v Limit) { n.memory().SoftLimit = &v })
-	parseInto(r, dfd, dir, "memory.memsw.limit_in_bytes", parseLimit, func(v Limit) { n.memory().MemSwapMax = &v })
+	parseInto(r, dfd, dir, "memory.limit_in_bytes", ParseLimit, func(v Limit) { n.memory().Max = &v })
+	parseInto(r, dfd, dir, "memory.soft_limit_in_bytes", ParseLimit, func(v Limit) { n.memory().SoftLimit = &v })
+	parseInto(r, dfd, dir, "memory.memsw.limit_in_bytes", ParseLimit, func(v Limit) { n.memory().MemSwapMax = &v })
 	parseInto(r, dfd, dir, "memory.stat", parseFlatKeyed, func(st map[string]uint64) {
 		// The total_ keys count the whole subtree, as usage_in_bytes does.
 		m := n.memory()

@@ -43,8 +43,8 @@ func (l *Limit) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// parseLimit parses a one-value limit file: "max", a number, v1's -1 or its page-counter maximum.
-func parseLimit(data []byte) (Limit, error) {
+// ParseLimit parses a one-value limit file: "max", a number, v1's -1 or its page-counter maximum.
+func ParseLimit(data []byte) (Limit, error) {
 	s := string(bytes.TrimSpace(data))
 	switch s {
 	case "max", "-1":
@@ -96,7 +96,7 @@ func parseCPUMax(data []byte) (quota Limit, period uint64, err error) {
 	if len(f) != 2 {
 		return 0, 0, parseErr("cpu.max", "not two fields")
 	}
-	if quota, err = parseLimit(f[0]); err != nil {
+	if quota, err = ParseLimit(f[0]); err != nil {
 		return 0, 0, err
 	}
 	if period, err = strconv.ParseUint(string(f[1]), 10, 64); err != nil || period == 0 {

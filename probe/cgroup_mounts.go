@@ -21,6 +21,10 @@ type CgroupMount struct {
 var v1Controllers = []string{"blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "hugetlb",
 	"memory", "misc", "net_cls", "net_prio", "perf_event", "pids", "rdma"}
 
+// IsV1Controller reports whether name is a v1 controller (the directory a v1 hierarchy is
+// usually mounted on under /sys/fs/cgroup).
+func IsV1Controller(name string) bool { return slices.Contains(v1Controllers, name) }
+
 const (
 	cgroupSuperMagic  = 0x27e0eb
 	cgroup2SuperMagic = 0x63677270

@@ -13,13 +13,13 @@ import (
 func TestParseLimit(t *testing.T) {
 	for in, want := range map[string]Limit{"max\n": Unlimited, "-1\n": Unlimited, "9223372036854771712\n": Unlimited,
 		"67108864\n": 67108864, "0": 0} {
-		if got, err := parseLimit([]byte(in)); err != nil || got != want {
-			t.Errorf("parseLimit(%q) = %d, %v; want %d", in, got, err, want)
+		if got, err := ParseLimit([]byte(in)); err != nil || got != want {
+			t.Errorf("ParseLimit(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "12XB", "-2", "1.5"} {
-		if _, err := parseLimit([]byte(bad)); !errors.Is(err, ErrParse) {
-			t.Errorf("parseLimit(%q) err = %v", bad, err)
+		if _, err := ParseLimit([]byte(bad)); !errors.Is(err, ErrParse) {
+			t.Errorf("ParseLimit(%q) err = %v", bad, err)
 		}
 	}
 	b, _ := json.Marshal(struct{ A, B Limit }{Unlimited, 5})

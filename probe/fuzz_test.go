@@ -55,7 +55,7 @@ func FuzzParseCmdline(f *testing.F) {
 }
 
 func FuzzParseLimit(f *testing.F) {
-	fuzzParser(f, []string{"max\n", "67108864\n", "-1", "9223372036854771712"}, parseLimit)
+	fuzzParser(f, []string{"max\n", "67108864\n", "-1", "9223372036854771712"}, ParseLimit)
 }
 
 func FuzzParseFlatKeyed(f *testing.F) {
