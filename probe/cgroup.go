@@ -162,24 +162,14 @@ func (r *cgReader) file(dfd int, dir, name string) []byte {
 
 // Cgroups reads the cgroup tree of every hierarchy mounted in isotop's mount namespace.
 func (fs FS) cgroups(errs *errorList) ([]CgroupMount, string, map[string]*Cgroup) {
-	info := fs.Proc + "/self/mountinfo"
-	data, err := readFile(info)
+	hier, mode, err := fs.cgroupHierarchies(errs.add)
 	if err != nil {
-		errs.add(info, err)
+		errs.add(fs.Proc+"/self/mountinfo", err)
 		return nil, "none", nil
 	}
-	mounts, err := parseMountinfo(data)
-	if err != nil {
-		errs.add(info, err)
-	}
-	hier, mode := cgroupMounts(mounts)
 	nodes := map[string]*Cgroup{}
 	r := &cgReader{fs: fs, errs: errs, dent: make([]byte, 32<<10)}
 	for _, h := range hier {
-		if err := fs.checkCgroupFS(h); err != nil {
-			errs.add(h.MountPoint, err)
-			continue
-		}
 		dir := fs.hostPath(h.MountPoint)
 		fd, err := openat(unix.AT_FDCWD, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 		if err != nil {

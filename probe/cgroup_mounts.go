@@ -111,20 +111,28 @@ func (fs FS) checkCgroupFS(m CgroupMount) error {
 // CgroupMounts reads the cgroup hierarchies mounted in isotop's mount namespace and the host's
 // mode ("v2", "v1", "hybrid", "none"), each mount point checked to be a cgroup filesystem.
 func (fs FS) CgroupMounts() ([]CgroupMount, string, error) {
-	data, err := readFile(fs.Proc + "/self/mountinfo")
+	return fs.cgroupHierarchies(func(string, error) {})
+}
+
+// cgroupHierarchies is CgroupMounts, telling bad of each mount point that is left out.
+func (fs FS) cgroupHierarchies(bad func(path string, err error)) ([]CgroupMount, string, error) {
+	info := fs.Proc + "/self/mountinfo"
+	data, err := readFile(info)
 	if err != nil {
 		return nil, "none", err
 	}
 	mounts, err := parseMountinfo(data)
 	if err != nil {
-		return nil, "none", err
+		bad(info, err) // the lines before the bad one stand
 	}
 	all, _ := cgroupMounts(mounts)
 	var out []CgroupMount
 	for _, m := range all {
-		if fs.checkCgroupFS(m) == nil {
-			out = append(out, m)
+		if err := fs.checkCgroupFS(m); err != nil {
+			bad(m.MountPoint, err)
+			continue
 		}
+		out = append(out, m)
 	}
 	return out, cgroupMode(out), nil
 }

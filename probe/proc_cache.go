@@ -141,10 +141,11 @@ func (r *procReader) readCached(c *procCache, pid int, e *cachedProc, rec *procR
 // openStat reads /proc/PID/stat by path and keeps it open in e while the cache holds fewer
 // descriptors than its bound (on the live host only: a fixture's files may be replaced).
 func (r *procReader) openStat(c *procCache, path string, e *cachedProc) ([]byte, error) {
-	if !r.fs.live() || c.held.Add(1) > c.maxHeld {
-		if r.fs.live() {
-			c.held.Add(-1)
-		}
+	if !r.fs.live() {
+		return readSingleAt(unix.AT_FDCWD, path, &r.buf)
+	}
+	if c.held.Add(1) > c.maxHeld { // at the bound: read it the plain way
+		c.held.Add(-1)
 		return readSingleAt(unix.AT_FDCWD, path, &r.buf)
 	}
 	fd, err := openat(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_CLOEXEC)
