@@ -16,6 +16,7 @@ import (
 
 	"github.com/isotop/isotop/actions/early"
 	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/sandbox"
 )
 
 // EnterKinds are the namespace kinds isotop enter can enter, in the order it enters them: the user
@@ -118,8 +119,8 @@ func ParseKinds(s string) ([]probe.NSKind, error) {
 	return out, nil
 }
 
-// defaultPath is the PATH used to find a command inside the target's root.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// defaultPath is the PATH used to find a command inside the target's root: the sandbox's.
+const defaultPath = sandbox.DefaultPath
 
 func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
 	if !early.Built {

@@ -425,14 +425,15 @@ func edit(text, k string) string {
 // sandboxFormText draws the sandbox form.
 func (m Model) sandboxFormText() string {
 	var b strings.Builder
-	b.WriteString("Start a sandbox: a shell in new namespaces, a cgroup, an overlay root (isotop sandbox)\n\n")
+	b.WriteString("Start a sandbox (isotop sandbox): a shell in new namespaces\n\n")
 	b.WriteString("  > " + Clean(m.act.input) + "▏\n\n")
 	if m.act.formErr != "" {
 		b.WriteString("  " + m.styles.Warn.Render(Clean(m.act.formErr)) + "\n\n")
 	}
-	b.WriteString("  --memory SIZE --cpus N --pids N --net none|veth --bridge NAME --rootfs DIR\n")
-	b.WriteString("  --bind SRC:DST[:ro] --hostname NAME --init --explain  [-- cmd args]\n")
-	b.WriteString("\n(enter starts it with the terminal, exit comes back; ctrl+u clears; esc cancels)")
+	b.WriteString("  --memory SIZE --cpus N --pids N --net none|veth --bridge NAME\n")
+	b.WriteString("  --rootfs DIR --bind SRC:DST[:ro] --hostname NAME --init --explain\n")
+	b.WriteString("  -- cmd args\n")
+	b.WriteString("\n(enter starts it, exit comes back; ctrl+u clears; esc cancels)")
 	return b.String()
 }
 
@@ -451,7 +452,7 @@ func (m Model) limitFormText() string {
 	if m.act.busy {
 		b.WriteString("  reading the cgroup…\n\n")
 	}
-	b.WriteString("  memory=SIZE  high=SIZE  cpus=N  weight=1-10000  pids=N   (SIZE: 256M, 1.5G, max)\n")
+	b.WriteString("  memory=256M high=200M cpus=0.5 weight=200 pids=100 (or max)\n")
 	b.WriteString("\n(enter shows the writes to confirm, esc cancels)")
 	return b.String()
 }
@@ -520,7 +521,7 @@ func (m Model) planText() string {
 		return b.String()
 	}
 	p := m.act.plan
-	fmt.Fprintf(&b, "These writes set the limits of %s (cgroup %s host)\n\n", Clean(p.Target), p.Mode)
+	fmt.Fprintf(&b, "These writes set the limits of %s\n(a cgroup %s host)\n\n", Clean(p.Target), p.Mode)
 	for _, w := range p.Writes {
 		b.WriteString("  " + Clean(w.File) + "\n")
 		fmt.Fprintf(&b, "      %s (%s) → %s (%s)\n", Clean(w.Old), w.OldHuman, Clean(w.New), w.NewHuman)

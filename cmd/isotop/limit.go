@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,8 +59,8 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	target := pos[0]
 	req.Cgroup = target
-	if !strings.HasPrefix(target, "/") && !strings.Contains(target, "/") {
-		// A bare name is a container if there is one by that name; else a top-level cgroup.
+	bare := !strings.Contains(target, "/") // a container's name or id, else a top-level cgroup
+	if bare {
 		snap, err := probe.DefaultFS().Snapshot()
 		if err != nil {
 			return fail(stderr, "limit", err)
@@ -69,11 +70,14 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			if err != nil {
 				return fail(stderr, "limit", err)
 			}
-			req.Cgroup, req.Target = on.Cgroup, on.Target
+			req.Cgroup, req.Target, bare = on.Cgroup, on.Target, false
 		}
 	}
 	plan, err := actor.PlanLimit(req)
 	if err != nil {
+		if bare && errors.Is(err, actions.ErrRefused) {
+			err = fmt.Errorf("%w; and no container is named %q", err, target)
+		}
 		return fail(stderr, "limit", err)
 	}
 	printPlan(stdout, plan)
