@@ -5,14 +5,14 @@ GO       ?= go
 BIN      := bin/isotop
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
-# Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu, cpio and
-# busybox-static for the pure cgroup v2 kernel of ../shared/v2host/run; podman and runc for the
+# Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu and
+# busybox-static for the pure cgroup v2 guest (probe/probetest/v2host); podman and runc for the
 # container tests (busybox-static makes their image and the sandboxes' roots); strace for the read-only proof.
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 cpio busybox-static podman runc tmux strace
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc tmux strace
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 
-.PHONY: build run test bench lint fuzz deps clean screenshots
+.PHONY: build run test test-v2 bench lint fuzz deps clean screenshots
 
 # isotop links a little C (actions/early: what runs before the Go runtime), so it builds with cgo.
 build:
@@ -24,11 +24,20 @@ build:
 run: build
 	./$(BIN)
 
-# -p 1: one package's tests at a time. The actions tests make links, cgroups and containers on the
-# host while the probe's compare the host with ip and lsns: run together, each would see the other's.
+# Every test: the pure ones, the live ones (ISOTOP_TEST_LIVE=1: they make namespaces, cgroups, links and
+# containers on this host, each named isotop-test-…, and remove them), the pure cgroup v2 guest's, and
+# the fuzz targets. -p 1: one package's tests at a time. The actions tests make links, cgroups and
+# containers on the host while the probe's compare the host with ip and lsns: run together, each
+# would see the other's.
 test: deps lint
-	$(GO) test -count=1 -p 1 ./...
+	ISOTOP_TEST_LIVE=1 $(GO) test -count=1 -p 1 ./...
+	$(MAKE) --no-print-directory test-v2
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+# The tests that boot a kernel whose only cgroup hierarchy is v2 (qemu, no KVM needed; the pinned
+# Debian kernel is downloaded once into ~/.cache/isotop/v2host) and run the live tests in it.
+test-v2: deps
+	ISOTOP_TEST_V2=1 $(GO) test -count=1 -p 1 -run '^TestV2' ./probe/probetest/v2host ./probe ./actions
 
 # Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes, the TUI's CPU
 # against htop's over 30 s on ~4000 processes, and the cgroup reading against containerd/cgroups/v3

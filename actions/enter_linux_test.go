@@ -95,7 +95,7 @@ func checkEnterAudit(t *testing.T, path string, want []wantEnter) {
 // hostname, its pid namespace (its init is pid 1, the shell's own pid is small), its mount
 // namespace (a tmpfs mounted only there), and its exit status.
 func TestEnterUnsharedTree(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	builtIsotop(t)
 	name := probetest.Name(t)
 	mnt := t.TempDir() // exists on the host; the tmpfs on it only in the tree's mount namespace
@@ -261,7 +261,7 @@ func TestEnterPodmanByName(t *testing.T) {
 
 // TestEnterErrors: the CLI's refusals and their exit statuses.
 func TestEnterErrors(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	init := startUnshareTree(t, nil, "exec sleep 86397", "sleep\x0086397\x00")
 	pid := strconv.Itoa(init)
@@ -337,7 +337,7 @@ func startNoShell(t *testing.T) (int, string) {
 // --host-shell; with HostShell the host's shell runs in its net, pid, uts and ipc namespaces and
 // stays in the host's mount namespace.
 func TestEnterNoShell(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	init, name := startNoShell(t)
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	h := &Host{FS: probe.DefaultFS(), Audit: &AuditLog{Path: audit}}

@@ -17,14 +17,14 @@ import (
 	"github.com/isotop/isotop/probe/probetest"
 )
 
-// The live limit tests run on this host (v1 or hybrid) and, through TestV2Host, on a pure v2
+// The live limit tests run on this host (v1 or hybrid) and, through TestV2Limits, on a pure v2
 // kernel: each checks which version of the hierarchy its cgroup got and expects that version's files.
 
 // liveCgroup makes a test cgroup with the memory, cpu and pids controllers (on v1 one directory in
 // each controller's hierarchy, on v2 one directory), removed in t.Cleanup.
 func liveCgroup(t *testing.T) *probetest.Cgroup {
 	t.Helper()
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	cg := probetest.NewCgroup(t, probetest.Name(t), "memory", "cpu", "pids")
 	for _, c := range []string{"memory", "cpu", "pids"} {
 		t.Logf("%s: cgroup v%d at %s", c, cgVersion(cg, c), cg.Dirs[c])

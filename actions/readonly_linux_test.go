@@ -42,7 +42,7 @@ type lockdownChild struct {
 // locks it down before its Go runtime starts, and has it try, through the real Host actor and
 // directly, to change the host. Then it checks that nothing changed.
 func TestLockdownKernelRefuses(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	if !early.Built {
 		t.Skip("built without cgo: early.c, the lockdown, is not linked in")
 	}
@@ -487,7 +487,7 @@ func requireTools(t *testing.T, tools ...string) {
 
 // TestLockdownStraceSnapshot traces ISOTOP_READONLY=1 isotop snapshot --json.
 func TestLockdownStraceSnapshot(t *testing.T) {
-	probetest.RequireRoot(t) // strace of a process that drops capabilities
+	probetest.Live(t) // strace of a process that drops capabilities
 	requireTools(t, "strace")
 	bin := builtIsotop(t)
 	trace := filepath.Join(t.TempDir(), "snapshot.strace")
@@ -525,7 +525,7 @@ func TestLockdownStraceSnapshot(t *testing.T) {
 
 // TestLockdownStraceTUI traces isotop --read-only in tmux through three refreshes, then q.
 func TestLockdownStraceTUI(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	requireTools(t, "strace", "tmux")
 	bin := builtIsotop(t)
 	dir := t.TempDir()

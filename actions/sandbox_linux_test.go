@@ -116,7 +116,7 @@ type sbxCgroups struct {
 
 func sbxParent(t *testing.T) sbxCgroups {
 	t.Helper()
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	name := probetest.Name(t)
 	cg := probetest.NewCgroup(t, name, sandboxControllers...)
 	p := sbxCgroups{path: "/" + name, cg: cg}
@@ -533,6 +533,7 @@ type sbxCLI struct {
 
 func sbxStartCLI(t *testing.T, args ...string) *sbxCLI {
 	t.Helper()
+	probetest.Live(t)
 	c := &sbxCLI{out: newSbxLines(), errs: newSbxLines(), ended: make(chan struct{})}
 	c.cmd = exec.Command(builtIsotop(t), append([]string{"sandbox"}, args...)...)
 	c.cmd.Env = append(os.Environ(), "ISOTOP_READONLY=")
@@ -931,7 +932,7 @@ echo pinged; read x`
 		checkSandboxGone(t, p, s.run.ID(), bridge)
 	})
 	t.Run("existing bridge", func(t *testing.T) {
-		probetest.RequireRoot(t)
+		probetest.Live(t)
 		bridge := "itt" + sbxHex(t)
 		var b [1]byte
 		rand.Read(b[:])
@@ -1298,7 +1299,7 @@ func TestSandboxBadInput(t *testing.T) {
 // it made so far: a cgroup parent that exists in the v1 hierarchies but not in the unified one lets
 // isotop make the sandbox's cgroup in those, then fails.
 func TestSandboxCleanupOnSetupFailure(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	root := sbxRootfs(t)
 	name := probetest.Name(t)
 	// In every v1 hierarchy the sandbox uses, not in the unified one (last in the mount table).
@@ -1345,7 +1346,7 @@ func TestSandboxCleanupOnSetupFailure(t *testing.T) {
 // user namespace (uid 0 mapped to one host uid), pid 1, and what it writes to a copy of the
 // host's / vanishes.
 func TestSandboxRootless(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Skip("needs setpriv (util-linux)")
 	}

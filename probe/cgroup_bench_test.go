@@ -15,7 +15,7 @@ import (
 // "direct" reads everything isotop shows (usage, limits, PSI, events) for every node; "containerd"
 // only loads each node and calls Stat, which returns usage but not most limits.
 func BenchmarkCgroupRead(b *testing.B) {
-	probetest.RequireRoot(b)
+	probetest.Live(b)
 	base := probetest.Name(b)
 	probetest.NewCgroup(b, base, "memory", "cpu", "pids")
 	for i := range 50 {

@@ -9,7 +9,7 @@ import (
 )
 
 // The fixture trees are real captures (see testdata/README.md): a hybrid host (this project's
-// build VM), a pure cgroup v2 kernel (the qemu guest of shared/v2host), and a v1 host derived from
+// build VM), a pure cgroup v2 kernel (the qemu guest of package v2host), and a v1 host derived from
 // the hybrid one. Each test checks what the probe makes of them field by field.
 
 func fixture(t *testing.T, name string) *Snapshot {

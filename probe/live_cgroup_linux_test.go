@@ -19,9 +19,9 @@ const mib = 1 << 20
 // TestLiveCgroups builds a parent and a child cgroup with limits on both, puts a process in the
 // child, and checks usage, limits and effective limits with their source; then makes a process
 // allocate past the limit and checks that the OOM kill shows up as an event, at the child.
-// It runs on whatever this host mounts: hybrid here, pure v2 in TestV2Host.
+// It runs on whatever this host mounts: hybrid here, pure v2 in TestV2Probe.
 func TestLiveCgroups(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	name := probetest.Name(t)
 	parent := probetest.NewCgroup(t, name, "memory", "pids", "cpu")
 	child := probetest.NewCgroup(t, name+"/app", "memory", "pids", "cpu")
@@ -91,12 +91,12 @@ func TestLiveCgroups(t *testing.T) {
 // TestWatchOOM: with the watcher running, a process is OOM-killed in a cgroup that is removed at
 // once; no snapshot ever sees the cgroup again, and the event must still be recorded (v2 only).
 func TestWatchOOM(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	name := probetest.Name(t)
 	probetest.NewCgroup(t, name, "memory")
 	cg := probetest.NewCgroup(t, name+"/victim", "memory")
 	if !cg.IsV2("memory") {
-		t.Skip("the memory controller is on cgroup v1 here: v1 has no inotify notification for OOM kills (TestV2Host runs this on a v2 kernel)")
+		t.Skip("the memory controller is on cgroup v1 here: v1 has no inotify notification for OOM kills (TestV2Probe runs this on a v2 kernel)")
 	}
 	cg.SetMemoryMax(t, 32*mib)
 

@@ -88,7 +88,7 @@ func TestLivePodman(t *testing.T) {
 // TestLiveIsolatedTrees: a tree made by unshare, and one in a user namespace of its own, with no
 // runtime: each is one "isolated" container under its topmost process.
 func TestLiveIsolatedTrees(t *testing.T) {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	un := probetest.Start(t, exec.Command("unshare", "--fork", "--pid", "--mount-proc", "--uts", "--kill-child", "sh", "-c", "sleep 300 & sleep 300"))
 	// Its own pid namespace too, so that killing its init (the shell) ends the whole tree.
 	user := exec.Command("sh", "-c", "sleep 300 & sleep 300")

@@ -24,7 +24,7 @@ type topology struct {
 }
 
 func buildTopology(t *testing.T) topology {
-	probetest.RequireRoot(t)
+	probetest.Live(t)
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("needs ip from iproute2")
 	}

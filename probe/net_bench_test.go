@@ -15,7 +15,7 @@ import (
 // a host with 50 extra network namespaces, each joined by a veth pair to a hub namespace with a
 // bridge, all made and removed by the benchmark.
 func BenchmarkNetVsIP(b *testing.B) {
-	probetest.RequireRoot(b)
+	probetest.Live(b)
 	if _, err := exec.LookPath("ip"); err != nil {
 		b.Skip("needs ip from iproute2")
 	}

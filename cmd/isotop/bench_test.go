@@ -19,7 +19,7 @@ import (
 // over 8 sets of new pid, mnt, net, uts and ipc namespaces that the benchmark creates and removes.
 // It reports both times per run and their ratio (isotop/lsns; lower is better).
 func BenchmarkSnapshotVsLsns(b *testing.B) {
-	probetest.RequireRoot(b)
+	probetest.Live(b)
 	lsns, err := exec.LookPath("lsns")
 	if err != nil {
 		b.Skip("needs lsns from util-linux")
@@ -104,7 +104,7 @@ func fillHost(b *testing.B, groups, perGroup int) {
 // (utime+stime of /proc/PID/stat) and their ratio (isotop/htop; lower is better). Run it with
 // -benchtime 1x: one run is 30 s.
 func BenchmarkTUIVsHtop(b *testing.B) {
-	probetest.RequireRoot(b)
+	probetest.Live(b)
 	htop, err := exec.LookPath("htop")
 	if err != nil {
 		b.Skip("needs htop (make bench installs it)")

@@ -66,9 +66,7 @@ func TestReadOnlyCLIRefuses(t *testing.T) {
 		refused(strings.Join(tc.args, " "), code, out, errOut, tc.args[0])
 	}
 
-	if os.Geteuid() != 0 {
-		t.Skip("the rest needs root: a test cgroup, and a process of the test's to enter")
-	}
+	probetest.Live(t) // the rest: a test cgroup, and a process of the test's to enter
 	name := probetest.Name(t)
 	cg := probetest.NewCgroup(t, name, "pids")
 	cg.SetPIDsMax(t, 1000)

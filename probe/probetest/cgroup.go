@@ -70,6 +70,7 @@ func hierarchies(t testing.TB) []hierarchy {
 // t.Cleanup. It skips the test when the host has no hierarchy with one of the controllers.
 func NewCgroup(t testing.TB, path string, controllers ...string) *Cgroup {
 	t.Helper()
+	Live(t)
 	hs := hierarchies(t)
 	c := &Cgroup{Path: "/" + path, Dirs: map[string]string{}}
 	made := map[string]bool{}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +16,17 @@ import (
 // Prefix starts the name of everything a test creates on the host.
 const Prefix = "isotop-test-"
 
-// RequireRoot skips the test when not run as root, saying why.
-func RequireRoot(t testing.TB) {
+// EnvLive is the switch for the tests that change the host they run on: they make namespaces,
+// mounts, cgroups, links, network namespaces and containers (each under Prefix, removed after), so
+// `go test ./...` alone skips them and touches nothing. make test sets it to 1.
+const EnvLive = "ISOTOP_TEST_LIVE"
+
+// Live skips t unless EnvLive is 1 and the test runs as root, saying why.
+func Live(t testing.TB) {
 	t.Helper()
+	if os.Getenv(EnvLive) != "1" {
+		t.Skipf("changes this host (namespaces, cgroups, links or containers, removed after): set %s=1 to run it (make test does)", EnvLive)
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates namespaces, cgroups or network namespaces on this host")
 	}
@@ -62,6 +69,7 @@ func Run(t testing.TB, name string, args ...string) string {
 // deleted in t.Cleanup. It returns the name.
 func NetnsAdd(t testing.TB) string {
 	t.Helper()
+	Live(t)
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("needs ip from iproute2 (make test installs it)")
 	}
@@ -88,22 +96,4 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 func RunInNetns(t testing.TB, nsPath, name string, args ...string) string {
 	t.Helper()
 	return Run(t, "nsenter", append([]string{"--net=" + nsPath, "--", name}, args...)...)
-}
-
-// V2HostScript finds ../shared/v2host/run beside the repository (dir is the test's package
-// directory relative to the repository root, "../.."): the script that boots a pure cgroup v2
-// kernel. In CI it must be there; elsewhere its absence skips the test.
-func V2HostScript(t testing.TB, rel string) string {
-	t.Helper()
-	abs, err := filepath.Abs(rel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI without %s: %v", abs, err)
-		}
-		t.Skipf("no %s beside this checkout", abs)
-	}
-	return abs
 }

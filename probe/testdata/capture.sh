@@ -9,8 +9,8 @@
 #           v1/sys (without unified/): makes /isotop-test-fix/app with limits and one loaded process
 #           in blkio cpu cpuacct cpuset memory pids unified, copies those directories and the roots,
 #           removes everything again. Leaves the proc/ trees alone.
-#   v2      boot a pure cgroup v2 kernel with /work/shared/v2host/run (qemu + busybox), capture
-#           /proc and /sys/fs/cgroup there, ship it back as a base64 tar on the console.
+#   v2      boot a pure cgroup v2 kernel with the project's harness (go run ./probe/probetest/v2host/run:
+#           qemu + busybox), capture /proc and /sys/fs/cgroup there, ship it back as a base64 tar.
 #   v1      derive v1/ from hybrid/ (drop the cgroup2 mount and the "0::" cgroup lines,
 #           and sys/fs/cgroup/unified).
 #
@@ -21,7 +21,9 @@
 # Pids and namespace inodes are the real ones and change on every run: update README.md afterwards.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-V2HOST=${V2HOST:-/work/shared/v2host/run}
+repo=$(cd "$here/../.." && pwd)
+# The pure v2 guest: the project's own harness, from whatever checkout this script is in.
+v2host() { (cd "$repo" && go run ./probe/probetest/v2host/run "$@"); }
 
 # Shared by the host (bash) and the v2 guest (busybox ash): keep it POSIX sh.
 COMMON=$(cat <<'EOF'
@@ -287,7 +289,7 @@ EOF
 
 capture_v2() {
   local out=$here/v2 log; log=$(mktemp)
-  "$V2HOST" --timeout 240 -- "$COMMON
+  v2host --timeout 4m -- "$COMMON
 $GUEST" > "$log"
   grep '^@@facts' "$log" || true
   rm -rf "$out"; mkdir -p "$out"

@@ -1,27 +1,26 @@
 package actions
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/isotop/isotop/probe/probetest"
+	"github.com/isotop/isotop/probe/probetest/v2host"
 )
 
 // limitV2Tests run inside the pure cgroup v2 kernel; each must pass there, not skip.
 var limitV2Tests = []string{"TestLiveLimitMemory", "TestLiveLimitMemoryHigh", "TestLiveLimitCPUs", "TestLiveLimitCPUWeight",
 	"TestLiveLimitPIDs", "TestLiveLimitAll", "TestLiveLimitRefusals", "TestLiveLimitUnauditable", "TestLiveLimitCLI"}
 
-// TestLimitV2Host boots a real kernel whose only cgroup hierarchy is v2 (../shared/v2host/run,
-// qemu) and runs the live limit tests and the CLI in it: on this hybrid host they only see v1
-// memory, cpu and pids.
-func TestLimitV2Host(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a kernel under qemu; not with -short")
-	}
-	run := probetest.V2HostScript(t, "../../shared/v2host/run")
+// TestV2Limits boots a real kernel whose only cgroup hierarchy is v2 (package v2host, qemu)
+// and runs the live limit tests and the CLI in it: on a hybrid host they only see v1 memory, cpu
+// and pids.
+func TestV2Limits(t *testing.T) {
+	v2host.Require(t)
 	dir := t.TempDir()
 	// With cgo, as isotop is built: early.c is linked in; the run script brings the shared
 	// libraries of a dynamic executable along.
@@ -38,11 +37,17 @@ func TestLimitV2Host(t *testing.T) {
 	}
 	script := "ISOTOP_TEST_BIN=/bin/isotop /bin/actions.test -test.v -test.count=1 -test.run '^(" +
 		strings.Join(limitV2Tests, "|") + ")$'\n"
-	cmd := exec.Command(run, "--file", filepath.Join(dir, "actions.test"), "--file", filepath.Join(dir, "isotop"), "--", script)
-	out, err := cmd.CombinedOutput()
-	text := string(out)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	res, err := v2host.Run(ctx, v2host.Options{Script: script, Log: os.Stderr,
+		Files: []v2host.File{{Src: filepath.Join(dir, "actions.test")}, {Src: filepath.Join(dir, "isotop")}}})
 	if err != nil {
-		t.Fatalf("%s: %v\n%s", run, err, text)
+		t.Fatal(err)
+	}
+	t.Logf("%s: %.1fs in the guest", res.Kernel, res.Took.Seconds())
+	text := res.Output
+	if res.Status != 0 {
+		t.Errorf("the tests in the guest: exit %d", res.Status)
 	}
 	for _, name := range limitV2Tests {
 		if !strings.Contains(text, "--- PASS: "+name+" ") {

@@ -1,27 +1,26 @@
 package probe_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/isotop/isotop/probe"
-	"github.com/isotop/isotop/probe/probetest"
+	"github.com/isotop/isotop/probe/probetest/v2host"
 )
 
 // v2Tests run inside the pure cgroup v2 kernel; each must pass there, not skip.
 var v2Tests = []string{"TestLiveCgroups", "TestWatchOOM", "TestLiveSnapshotSmoke", "TestNoDescriptorLeak", "TestZombie"}
 
-// TestV2Host boots a real kernel whose only cgroup hierarchy is v2 (../shared/v2host/run, qemu,
-// about 10 s), runs the live tests and `isotop snapshot --json` in it, and checks both.
-func TestV2Host(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a kernel under qemu; not with -short")
-	}
-	run := probetest.V2HostScript(t, "../../shared/v2host/run")
+// TestV2Probe boots a real kernel whose only cgroup hierarchy is v2 (package v2host: qemu, about
+// 10 s), runs the live tests and `isotop snapshot --json` in it, and checks both.
+func TestV2Probe(t *testing.T) {
+	v2host.Require(t)
 	dir := t.TempDir()
 	build := func(out string, args ...string) {
 		cmd := exec.Command("go", args...)
@@ -36,13 +35,18 @@ func TestV2Host(t *testing.T) {
 
 	script := "/bin/probe.test -test.v -test.count=1 -test.run '^(" + strings.Join(v2Tests, "|") + ")$'; st=$?\n" +
 		"echo @@json; /bin/isotop snapshot --json; echo @@end\nexit $st\n"
-	cmd := exec.Command(run, "--file", filepath.Join(dir, "probe.test"), "--file", filepath.Join(dir, "isotop"), "--", script)
-	out, err := cmd.CombinedOutput()
-	text := string(out)
-	tests, rest, _ := strings.Cut(text, "@@json\n")
-	doc, _, ok := strings.Cut(rest, "@@end")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	res, err := v2host.Run(ctx, v2host.Options{Script: script, Log: os.Stderr,
+		Files: []v2host.File{{Src: filepath.Join(dir, "probe.test")}, {Src: filepath.Join(dir, "isotop")}}})
 	if err != nil {
-		t.Fatalf("%s: %v\n%s", run, err, tests)
+		t.Fatal(err)
+	}
+	t.Logf("%s: %.1fs in the guest", res.Kernel, res.Took.Seconds())
+	tests, rest, _ := strings.Cut(res.Output, "@@json\n")
+	doc, _, ok := strings.Cut(rest, "@@end")
+	if res.Status != 0 {
+		t.Errorf("the tests in the guest: exit %d\n%s", res.Status, tests)
 	}
 	for _, name := range v2Tests {
 		if !strings.Contains(tests, "--- PASS: "+name+" ") {
