@@ -8,21 +8,28 @@ LDFLAGS  := -X main.version=$(VERSION)
 # Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu and
 # busybox-static for the pure cgroup v2 guest (probe/probetest/v2host); podman and runc for the
 # container tests (busybox-static makes their image and the sandboxes' roots); strace for the read-only proof.
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc tmux strace
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc tmux strace gcc libseccomp-dev
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 
-.PHONY: build run test test-v2 bench lint fuzz deps clean screenshots
+.PHONY: build run user test test-v2 bench lint fuzz deps clean screenshots
 
-# isotop links a little C (actions/early: what runs before the Go runtime), so it builds with cgo.
+# isotop links a little C (actions/early: what runs before the Go runtime, with libseccomp for
+# read-only mode's filters), so it builds with cgo.
 build:
-	@command -v gcc >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; } || { echo "isotop needs gcc (cgo)"; exit 1; }
+	@{ command -v gcc >/dev/null && [ -f /usr/include/seccomp.h ]; } || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev libseccomp-dev; } || \
+	  { echo "isotop needs gcc and libseccomp-dev (cgo)"; exit 1; }
 	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/isotop
 
 # The interactive views of this host (as root for everything; q quits).
-run: build
+run: build user
 	./$(BIN)
+
+# Read-only mode runs as the isotop system user, which owns nothing (without it, as nobody).
+user:
+	@id isotop >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && useradd --system --user-group --no-create-home \
+	  --home-dir /nonexistent --shell /usr/sbin/nologin isotop && echo "made the isotop system user: read-only mode's identity"; } || true
 
 # Every test: the pure ones, the live ones (ISOTOP_TEST_LIVE=1: they make namespaces, cgroups, links and
 # containers on this host, each named isotop-test-…, and remove them), the pure cgroup v2 guest's, and
@@ -74,7 +81,7 @@ screenshots: deps build
 	$(GO) build -o bin/isotop-screenshots ./screenshots/demo
 	./bin/isotop-screenshots -isotop $(BIN) -out screenshots -tools screenshots/tools
 
-deps:
+deps: user
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \

@@ -550,7 +550,7 @@ func TestLiveLimitCLI(t *testing.T) {
 	run := func(stdin string, args ...string) (string, string, int) {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"limit"}, args...)...)
-		cmd.Env = append(os.Environ(), "ISOTOP_READONLY=")
+		cmd.Env = append(os.Environ(), "ISOTOP_READONLY=0")
 		if stdin != "" {
 			cmd.Stdin = strings.NewReader(stdin) // a pipe, not a terminal
 		}

@@ -73,7 +73,7 @@ func runWithStdin(t *testing.T, stdin string, cmd *exec.Cmd) cmdResult {
 	c.Env, c.Dir = cmd.Env, cmd.Dir
 	if c.Env == nil {
 		// Not read-only unless a test asks for it.
-		c.Env = append(os.Environ(), "ISOTOP_READONLY=")
+		c.Env = append(os.Environ(), "ISOTOP_READONLY=0")
 	}
 	var out, errb strings.Builder
 	c.Stdin, c.Stdout, c.Stderr = strings.NewReader(stdin), &out, &errb

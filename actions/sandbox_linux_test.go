@@ -536,7 +536,7 @@ func sbxStartCLI(t *testing.T, args ...string) *sbxCLI {
 	probetest.Live(t)
 	c := &sbxCLI{out: newSbxLines(), errs: newSbxLines(), ended: make(chan struct{})}
 	c.cmd = exec.Command(builtIsotop(t), append([]string{"sandbox"}, args...)...)
-	c.cmd.Env = append(os.Environ(), "ISOTOP_READONLY=")
+	c.cmd.Env = append(os.Environ(), "ISOTOP_READONLY=0")
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.errs
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
@@ -1376,7 +1376,7 @@ func TestSandboxRootless(t *testing.T) {
 			bin, "sandbox", "--audit-log", dir+"/nobody.jsonl", "--", "sh", "-c", script), "65534"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			c.cmd.Env = append(os.Environ(), "ISOTOP_READONLY=")
+			c.cmd.Env = append(os.Environ(), "ISOTOP_READONLY=0")
 			r := runWithStdin(t, "", c.cmd)
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)

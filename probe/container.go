@@ -25,6 +25,9 @@ type Container struct {
 	// processes outside it (its usage there is not its own).
 	Cgroup     string `json:"cgroup"`
 	Namespaces NSSet  `json:"namespaces"`
+	// Hostname is the nodename of the container's own UTS namespace (uname -n inside it); empty
+	// when it shares the host's.
+	Hostname string `json:"hostname,omitempty"`
 	// SharedWith lists, per kind, who else is in the same namespace: "host", or other containers
 	// as "runtime:id" (the containers of a pod share net, ipc and uts).
 	SharedWith map[NSKind][]string `json:"shared_with"`
@@ -135,6 +138,9 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 			c.Name = shortID(c.ID)
 		}
 		c.NetNS = c.Namespaces.Net
+		if uts := c.Namespaces.UTS; uts != 0 && uts != s.Host.NS.UTS && fs.live() {
+			c.Hostname = fs.hostname(c.PID, errs)
+		}
 		c.Interfaces = []ContainerIface{}
 		if n := netByIno[c.NetNS]; n != nil && c.NetNS != s.Host.NS.Net {
 			for _, l := range n.Links {

@@ -11,6 +11,18 @@ import (
 type FS struct {
 	Proc string // procfs mount point, "/proc" on a live host
 	Sys  string // sysfs mount point, "/sys" on a live host
+	// Namespaces makes what needs setns(2) (a netlink socket in another network namespace, the
+	// nodename of another UTS namespace); nil does it on a thread of isotop's own. Read-only mode
+	// gives its helper process here: its own process may not setns.
+	Namespaces NamespaceOpener
+}
+
+// NamespaceOpener makes what only a thread inside another namespace can make: a NETLINK_ROUTE
+// socket inside the network namespace open as nsfd, and the nodename of the UTS namespace open as
+// nsfd. The caller keeps nsfd; a returned socket is the caller's to close.
+type NamespaceOpener interface {
+	NetlinkSocket(nsfd int) (int, error)
+	Hostname(nsfd int) (string, error)
 }
 
 // DefaultFS is the live host's /proc and /sys.

@@ -7,30 +7,30 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
-// nsConn is what isotop holds in one network namespace: a netlink route socket and a UDP socket
-// for ethtool, both created inside it, and a descriptor of the namespace itself.
+// nsConn is what isotop holds in one network namespace: a NETLINK_ROUTE socket made inside it (its
+// rtnetlink dumps and, through dev_ioctl, ethtool's queries answer for that namespace), and a
+// descriptor of the namespace itself.
 type nsConn struct {
-	handle *netlink.Handle
-	inet   int
-	nsfd   int
+	nl   int
+	nsfd int
 }
 
 func (c *nsConn) close() {
-	if c.handle != nil {
-		c.handle.Close()
+	if c.nl >= 0 {
+		unix.Close(c.nl)
 	}
-	if c.inet > 0 {
-		unix.Close(c.inet)
-	}
-	if c.nsfd > 0 {
+	if c.nsfd >= 0 {
 		unix.Close(c.nsfd)
 	}
 }
@@ -39,22 +39,38 @@ func (c *nsConn) close() {
 // the main thread is the one /proc/self/ns describes, isotop's reference for the host.
 func init() { runtime.LockOSThread() }
 
-// A socket belongs to the network namespace of the thread that creates it, so opening one inside
-// another namespace needs setns(2) on some thread. One worker goroutine, locked to its own thread
-// for its whole life, does only that: it enters the namespace, creates the sockets, and returns to
-// its own namespace, checked by inode, before it takes the next request. No other goroutine ever
-// runs on that thread, so no other Go code can run in a foreign namespace, and the thread never
-// exits (a thread's exit would SIGKILL the children it forked with Pdeathsig). If returning fails,
-// the worker ends locked, the runtime discards its thread (which never forked), and the next
-// request starts a new worker.
+// threadOpener is the NamespaceOpener of a process that may setns(2) itself (root, or the owner of
+// the namespaces): a socket belongs to the network namespace of the thread that creates it, and
+// uname(2) answers for the thread's UTS namespace, so one worker goroutine, locked to its own
+// thread for its whole life, enters the namespace, does that, and returns to its own namespace,
+// checked by inode, before it takes the next request. No other goroutine ever runs on that thread,
+// so no other Go code can run in a foreign namespace, and the thread never exits (a thread's exit
+// would SIGKILL the children it forked with Pdeathsig). If returning fails, the worker ends locked,
+// the runtime discards its thread (which never forked), and the next request starts a new worker.
+type threadOpener struct{}
+
+// NetlinkSocket makes a NETLINK_ROUTE socket inside the network namespace open as nsfd.
+func (threadOpener) NetlinkSocket(nsfd int) (int, error) {
+	r := askWorker(netnsRequest{nsfd: nsfd, kind: unix.CLONE_NEWNET})
+	return r.fd, r.err
+}
+
+// Hostname reads the nodename of the UTS namespace open as nsfd.
+func (threadOpener) Hostname(nsfd int) (string, error) {
+	r := askWorker(netnsRequest{nsfd: nsfd, kind: unix.CLONE_NEWUTS})
+	return r.name, r.err
+}
+
 type netnsRequest struct {
 	nsfd  int
+	kind  int // CLONE_NEWNET or CLONE_NEWUTS
 	reply chan netnsReply
 }
 
 type netnsReply struct {
-	c   *nsConn
-	err error
+	fd   int
+	name string
+	err  error
 }
 
 var (
@@ -63,36 +79,59 @@ var (
 	errNetnsBack = errors.New("could not return the namespace worker to its own namespace")
 )
 
+func askWorker(req netnsRequest) netnsReply {
+	netnsMu.Lock()
+	if netnsQueue == nil {
+		q, started := make(chan netnsRequest), make(chan error)
+		go netnsWorker(q, started)
+		if err := <-started; err != nil {
+			netnsMu.Unlock()
+			return netnsReply{fd: -1, err: err}
+		}
+		netnsQueue = q
+	}
+	q := netnsQueue
+	netnsMu.Unlock()
+	req.reply = make(chan netnsReply, 1)
+	q <- req
+	return <-req.reply
+}
+
 func netnsWorker(queue chan netnsRequest, started chan error) {
 	runtime.LockOSThread() // for life: see above
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/thread-self/ns/net", &st); err != nil {
-		started <- err
-		return
+	home := map[int]string{unix.CLONE_NEWNET: "/proc/thread-self/ns/net", unix.CLONE_NEWUTS: "/proc/thread-self/ns/uts"}
+	homeIno := map[int]uint64{}
+	for kind, p := range home {
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			started <- err
+			return
+		}
+		homeIno[kind] = st.Ino
 	}
-	homeIno := st.Ino
 	started <- nil
 	for req := range queue {
 		// The way home is opened for each request, so that no descriptor outlives a snapshot.
-		home, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		back, err := unix.Open(home[req.kind], unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			req.reply <- netnsReply{err: err}
+			req.reply <- netnsReply{fd: -1, err: err}
 			continue
 		}
-		c, err := socketsIn(req.nsfd)
-		back := unix.Setns(home, unix.CLONE_NEWNET)
-		unix.Close(home)
-		if back == nil {
-			back = unix.Stat("/proc/thread-self/ns/net", &st)
-			if back == nil && st.Ino != homeIno {
-				back = errNetnsBack
+		r := inNamespace(req)
+		err = unix.Setns(back, req.kind)
+		unix.Close(back)
+		if err == nil {
+			var st unix.Stat_t
+			err = unix.Stat(home[req.kind], &st)
+			if err == nil && st.Ino != homeIno[req.kind] {
+				err = errNetnsBack
 			}
 		}
-		if back != nil {
-			if c != nil {
-				c.close()
+		if err != nil {
+			if r.fd >= 0 {
+				unix.Close(r.fd)
 			}
-			req.reply <- netnsReply{err: fmt.Errorf("%w: %v", errNetnsBack, back)}
+			req.reply <- netnsReply{fd: -1, err: fmt.Errorf("%w: %v", errNetnsBack, err)}
 			netnsMu.Lock()
 			if netnsQueue == queue {
 				netnsQueue = nil
@@ -100,96 +139,218 @@ func netnsWorker(queue chan netnsRequest, started chan error) {
 			netnsMu.Unlock()
 			go func() { // answer what is still queued here; the next call starts a new worker
 				for r := range queue {
-					r.reply <- netnsReply{err: errNetnsBack}
+					r.reply <- netnsReply{fd: -1, err: errNetnsBack}
 				}
 			}()
 			return // locked: the runtime discards this thread
 		}
-		req.reply <- netnsReply{c: c, err: err}
+		req.reply <- r
 	}
 }
 
-// socketsIn enters the namespace (on the worker's thread) and creates the sockets there.
-func socketsIn(nsfd int) (*nsConn, error) {
-	if err := unix.Setns(nsfd, unix.CLONE_NEWNET); err != nil {
-		return nil, fmt.Errorf("setns: %w", err)
+// inNamespace enters the namespace (on the worker's thread) and does the request's work there.
+func inNamespace(req netnsRequest) netnsReply {
+	if err := unix.Setns(req.nsfd, req.kind); err != nil {
+		return netnsReply{fd: -1, err: fmt.Errorf("setns: %w", err)}
 	}
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if req.kind == unix.CLONE_NEWUTS {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			return netnsReply{fd: -1, err: fmt.Errorf("uname: %w", err)}
+		}
+		return netnsReply{fd: -1, name: unix.ByteSliceToString(u.Nodename[:])}
+	}
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, fmt.Errorf("netlink socket: %w", err)
+		return netnsReply{fd: -1, err: fmt.Errorf("netlink socket: %w", err)}
 	}
-	inet, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		h.Close()
-		return nil, fmt.Errorf("socket: %w", err)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return netnsReply{fd: -1, err: fmt.Errorf("netlink bind: %w", err)}
 	}
-	return &nsConn{handle: h, inet: inet}, nil
+	return netnsReply{fd: fd}
 }
 
-// dialNetns opens sockets inside the network namespace at path, through the worker.
-func dialNetns(path string) (*nsConn, error) {
+// opener is the FS's NamespaceOpener, the in-process one when none was given.
+func (fs FS) opener() NamespaceOpener {
+	if fs.Namespaces != nil {
+		return fs.Namespaces
+	}
+	return threadOpener{}
+}
+
+// dialNetns opens a netlink socket inside the network namespace at path.
+func (fs FS) dialNetns(path string) (*nsConn, error) {
 	nsfd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
-	netnsMu.Lock()
-	if netnsQueue == nil {
-		q, started := make(chan netnsRequest), make(chan error)
-		go netnsWorker(q, started)
-		if err := <-started; err != nil {
-			netnsMu.Unlock()
-			unix.Close(nsfd)
-			return nil, err
-		}
-		netnsQueue = q
-	}
-	q := netnsQueue
-	netnsMu.Unlock()
-	reply := make(chan netnsReply, 1)
-	q <- netnsRequest{nsfd: nsfd, reply: reply}
-	r := <-reply
-	if r.err != nil {
+	nl, err := fs.opener().NetlinkSocket(nsfd)
+	if err != nil {
 		unix.Close(nsfd)
-		return nil, r.err
+		return nil, err
 	}
-	r.c.nsfd = nsfd
-	return r.c, nil
+	return &nsConn{nl: nl, nsfd: nsfd}, nil
+}
+
+// utsName reads the nodename of the UTS namespace at path (/proc/PID/ns/uts).
+func (fs FS) utsName(path string) (string, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	return fs.opener().Hostname(fd)
 }
 
 // links dumps the namespace's links and addresses. A malformed answer is an error, not a panic.
-func (c *nsConn) links() (out []Link, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("netlink answer could not be parsed: %v", r)
-		}
-	}()
-	ls, err := c.handle.LinkList()
-	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+func (c *nsConn) links() ([]Link, error) {
+	msgs, err := nlDump(c.nl, unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg))
+	if err != nil {
 		return nil, fmt.Errorf("RTM_GETLINK: %w", err)
 	}
-	addrs, err := c.handle.AddrList(nil, netlink.FAMILY_ALL)
-	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+	var out []Link
+	for _, m := range msgs {
+		if m.Header.Type != unix.RTM_NEWLINK {
+			continue
+		}
+		l, err := decodeLink(m.Data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	msgs, err = nlDump(c.nl, unix.RTM_GETADDR, make([]byte, unix.SizeofIfAddrmsg))
+	if err != nil {
 		return nil, fmt.Errorf("RTM_GETADDR: %w", err)
 	}
 	byIndex := map[int][]string{}
-	for _, a := range addrs {
-		if a.IPNet != nil {
-			byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], a.IPNet.String())
+	for _, m := range msgs {
+		if idx, addr, ok := decodeAddr(m); ok {
+			byIndex[idx] = append(byIndex[idx], addr)
 		}
 	}
-	for _, nl := range ls {
-		l := linkFromNetlink(nl)
-		l.Addrs = byIndex[l.Index]
-		if l.Addrs == nil {
-			l.Addrs = []string{}
+	for i := range out {
+		out[i].Addrs = byIndex[out[i].Index]
+		if out[i].Addrs == nil {
+			out[i].Addrs = []string{}
 		}
-		out = append(out, l)
 	}
 	return out, nil
 }
 
-// decodeLink parses one RTM_NEWLINK message body (ifinfomsg and attributes) as the dump does; a
-// malformed one is an error. The netlink library may panic on bad attribute lengths: it is caught.
+// decodeAddr reads an RTM_NEWADDR message: the link's index and its address as CIDR, the local
+// address where the kernel gives one (a point-to-point link's IFA_ADDRESS is its peer's), as ip(8).
+func decodeAddr(m syscall.NetlinkMessage) (int, string, bool) {
+	if m.Header.Type != unix.RTM_NEWADDR || len(m.Data) < unix.SizeofIfAddrmsg {
+		return 0, "", false
+	}
+	attrs, err := syscall.ParseNetlinkRouteAttr(&m)
+	if err != nil {
+		return 0, "", false
+	}
+	var addr, local []byte
+	for _, a := range attrs {
+		switch a.Attr.Type {
+		case unix.IFA_ADDRESS:
+			addr = a.Value
+		case unix.IFA_LOCAL:
+			local = a.Value
+		}
+	}
+	if local != nil {
+		addr = local
+	}
+	if len(addr) != 4 && len(addr) != 16 {
+		return 0, "", false
+	}
+	prefix := int(m.Data[1])
+	ipn := net.IPNet{IP: net.IP(addr), Mask: net.CIDRMask(prefix, 8*len(addr))}
+	return int(binary.NativeEndian.Uint32(m.Data[4:8])), ipn.String(), true
+}
+
+// nlSeq numbers the requests isotop sends; answers are matched to them.
+var nlSeq atomic.Uint32
+
+// errDumpInterrupted: the kernel's tables changed during a dump (NLM_F_DUMP_INTR); it is tried again.
+var errDumpInterrupted = errors.New("dump interrupted by a change")
+
+// nlDump sends an rtnetlink dump request of type typ with the given family header and returns the
+// answer's messages, until NLMSG_DONE. A dump the kernel marks interrupted is asked again, once.
+func nlDump(fd int, typ uint16, hdr []byte) ([]syscall.NetlinkMessage, error) {
+	msgs, err := nlExchange(fd, typ, unix.NLM_F_DUMP, hdr)
+	if errors.Is(err, errDumpInterrupted) {
+		msgs, err = nlExchange(fd, typ, unix.NLM_F_DUMP, hdr)
+		if errors.Is(err, errDumpInterrupted) {
+			err = nil // as ip(8): what it got, with the change that interrupted it possibly missing
+		}
+	}
+	return msgs, err
+}
+
+// nlExchange sends one request and collects its answer: a dump's messages until NLMSG_DONE, or a
+// single answer.
+func nlExchange(fd int, typ uint16, flags uint16, body []byte) ([]syscall.NetlinkMessage, error) {
+	seq := nlSeq.Add(1)
+	req := make([]byte, unix.NLMSG_HDRLEN, unix.NLMSG_HDRLEN+len(body))
+	req = append(req, body...)
+	ne := binary.NativeEndian
+	ne.PutUint32(req[0:], uint32(len(req)))
+	ne.PutUint16(req[4:], typ)
+	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
+	ne.PutUint32(req[8:], seq)
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 64<<10)
+	var out []syscall.NetlinkMessage
+	interrupted := false
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		if err != nil {
+			return nil, parseErr("rtnetlink", err.Error())
+		}
+		for _, m := range msgs {
+			if m.Header.Seq != seq {
+				continue // a late answer to an earlier request
+			}
+			if m.Header.Flags&unix.NLM_F_DUMP_INTR != 0 {
+				interrupted = true
+			}
+			switch m.Header.Type {
+			case unix.NLMSG_DONE:
+				if interrupted {
+					return out, errDumpInterrupted
+				}
+				return out, nil
+			case unix.NLMSG_ERROR:
+				if len(m.Data) < 4 {
+					return nil, parseErr("rtnetlink", "short error message")
+				}
+				if e := int32(ne.Uint32(m.Data)); e != 0 {
+					return nil, syscall.Errno(-e)
+				}
+				return out, nil // an acknowledgement
+			}
+			m.Data = slices.Clone(m.Data) // buf is read into again
+			out = append(out, m)
+			if flags&unix.NLM_F_DUMP == 0 {
+				return out, nil
+			}
+		}
+	}
+}
+
+// decodeLink parses one RTM_NEWLINK message body (ifinfomsg and attributes) with the netlink
+// library's decoder; a malformed one is an error. The library may panic on bad attribute lengths:
+// it is caught.
 func decodeLink(msg []byte) (l Link, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -238,8 +399,28 @@ func linkFromNetlink(nl netlink.Link) Link {
 // nsidOf asks this namespace which id it gives the namespace open as fd (RTM_GETNSID, a query: it
 // assigns nothing). ok is false when none is assigned.
 func (c *nsConn) nsidOf(fd int) (int, bool) {
-	id, err := c.handle.GetNetNsIdByFd(fd)
-	return id, err == nil && id >= 0
+	const netnsaNSID, netnsaFD = 1, 3
+	body := make([]byte, 4+8) // rtgenmsg (padded), then the NETNSA_FD attribute
+	ne := binary.NativeEndian
+	ne.PutUint16(body[4:], 8)
+	ne.PutUint16(body[6:], netnsaFD)
+	ne.PutUint32(body[8:], uint32(fd))
+	msgs, err := nlExchange(c.nl, unix.RTM_GETNSID, 0, body)
+	if err != nil || len(msgs) != 1 || msgs[0].Header.Type != unix.RTM_NEWNSID || len(msgs[0].Data) < 4 {
+		return 0, false
+	}
+	for b := msgs[0].Data[4:]; len(b) >= 4; {
+		alen, atype := int(ne.Uint16(b)), ne.Uint16(b[2:])
+		if alen < 4 || alen > len(b) {
+			return 0, false
+		}
+		if atype == netnsaNSID && alen >= 8 {
+			id := int(int32(ne.Uint32(b[4:])))
+			return id, id >= 0
+		}
+		b = b[min(len(b), (alen+3)&^3):]
+	}
+	return 0, false
 }
 
 // ethtool command numbers and sizes (linux/ethtool.h).
@@ -261,7 +442,7 @@ func (c *nsConn) ethtool(name string, buf []byte) error {
 	var ifr ifreqData
 	copy(ifr.name[:unix.IFNAMSIZ-1], name)
 	ifr.data = uintptr(unsafe.Pointer(&buf[0]))
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(c.inet), unix.SIOCETHTOOL, uintptr(unsafe.Pointer(&ifr)))
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(c.nl), unix.SIOCETHTOOL, uintptr(unsafe.Pointer(&ifr)))
 	runtime.KeepAlive(buf)
 	if errno != 0 {
 		return errno
@@ -344,7 +525,7 @@ func (fs FS) netNamespaces(namespaces []Namespace, errs *errorList) []NetNamespa
 			out = append(out, nn) // held only by reference: nothing to open
 			continue
 		}
-		c, err := dialNetns(handle)
+		c, err := fs.dialNetns(handle)
 		if err != nil {
 			if !gone(err) {
 				errs.add(handle, err)
@@ -390,4 +571,15 @@ func (fs FS) netNamespaces(namespaces []Namespace, errs *errorList) []NetNamespa
 	})
 	linkMasters(out)
 	return out
+}
+
+// hostname reads the nodename of process pid's UTS namespace; "" (and an error entry, unless the
+// process is gone) when it cannot.
+func (fs FS) hostname(pid int, errs *errorList) string {
+	path := fs.Proc + "/" + strconv.Itoa(pid) + "/ns/uts"
+	name, err := fs.utsName(path)
+	if err != nil && !gone(err) {
+		errs.add(path, err)
+	}
+	return name
 }

@@ -208,7 +208,11 @@ func (m Model) overview() string {
 	if m.opt.ReadOnly {
 		b.WriteString("read-only: every action is refused")
 		if m.opt.Lockdown != "" {
-			b.WriteString(", and the kernel holds it: " + m.opt.Lockdown)
+			// One line per process of the lockdown ("; " between them in the account).
+			b.WriteString(", and the kernel holds it:")
+			for _, part := range strings.Split(m.opt.Lockdown, "; ") {
+				b.WriteString("\n  " + part)
+			}
 		}
 		b.WriteString("\n")
 	}

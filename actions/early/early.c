@@ -1,374 +1,69 @@
 // What isotop does before the Go runtime starts, while the process still has one thread: a
 // multithreaded process cannot join a user namespace, cannot setns(2) into a mount namespace from
-// a thread that shares its filesystem context, and cannot restrict all of its threads at once with
-// Landlock or capset(2). Go starts threads before main, so this runs as an ELF constructor (as
-// runc's libcontainer/nsenter does) and is a no-op unless one of two things asks for it:
+// a thread that shares its filesystem context, and cannot change the uid, the capabilities or the
+// seccomp filter of all its threads at once. Go starts threads before main, so this runs as an ELF
+// constructor (as runc's libcontainer/nsenter does). It does one of two things, or nothing:
 //
-//   read-only mode (--read-only before any "--", or ISOTOP_READONLY=1): capabilities dropped to
-//   what reading needs, no_new_privs, a Landlock domain that handles every write right and grants
-//   none, and a seccomp filter against mounts, namespace changes other than the probe's network
-//   ones, and other host-wide changes. Everything the process and its children do afterwards is
-//   bound by the kernel, whatever the Go code does.
+//   read-only mode (see lockdown.c): asked by --read-only among isotop's own arguments, or by
+//   ISOTOP_READONLY set to anything but an explicit false (0, false, no, off). It fails closed:
+//   an unknown value is read-only. Once locked down, nothing else here runs.
 //
-//   entering namespaces (_ISOTOP_ENTER set by `isotop enter` when it re-executes itself): setns(2)
-//   into the namespace descriptors it was handed, the target's root and working directory, then
-//   (after a fork when a pid namespace was entered, as nsenter(1) does) execvp of the command.
+//   entering namespaces, for `isotop enter`, which re-executes itself as "isotop-enter" with
+//   _ISOTOP_ENTER set: setns(2) into the namespace descriptors it was handed, the target's root
+//   and working directory, then (after a fork when a pid namespace was entered, as nsenter(1)
+//   does) execvp of the command. Only in a process named isotop-enter, and never read-only.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/audit.h>
-#include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-// Landlock, defined here so that older kernel headers build it; the values are the kernel's ABI.
-#ifndef __NR_landlock_create_ruleset
-#define __NR_landlock_create_ruleset 444
-#define __NR_landlock_add_rule 445
-#define __NR_landlock_restrict_self 446
-#endif
+#include "lockdown.h"
 
-struct ll_ruleset_attr {
-	uint64_t handled_access_fs;
-	uint64_t handled_access_net;
-	uint64_t scoped;
-};
-
-#define LL_CREATE_RULESET_VERSION (1U << 0)
-#define LL_FS_WRITE_FILE (1ULL << 1)
-#define LL_FS_REMOVE_DIR (1ULL << 4)
-#define LL_FS_REMOVE_FILE (1ULL << 5)
-#define LL_FS_MAKE_CHAR (1ULL << 6)
-#define LL_FS_MAKE_DIR (1ULL << 7)
-#define LL_FS_MAKE_REG (1ULL << 8)
-#define LL_FS_MAKE_SOCK (1ULL << 9)
-#define LL_FS_MAKE_FIFO (1ULL << 10)
-#define LL_FS_MAKE_BLOCK (1ULL << 11)
-#define LL_FS_MAKE_SYM (1ULL << 12)
-#define LL_FS_REFER (1ULL << 13)    /* ABI 2 */
-#define LL_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
-#define LL_NET_BIND_TCP (1ULL << 0) /* ABI 4 */
-#define LL_NET_CONNECT_TCP (1ULL << 1)
-#define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) /* ABI 6 */
-#define LL_SCOPE_SIGNAL (1ULL << 1)
-
-// isotop_lockdown is what the lockdown achieved, read by the Go side (Go takes its environment
-// from the kernel's copy, not from libc's, so setenv here would not reach it), and given to
-// children in ISOTOP_LOCKDOWN.
-char isotop_lockdown[256];
-#define status isotop_lockdown
-
-static void note(const char *part) {
-	size_t n = strlen(status);
-	snprintf(status + n, sizeof status - n, "%s%s", n ? " " : "", part);
+// falsy is an explicit "no"; anything else a variable says, even empty or unknown, is a yes:
+// read-only mode fails closed.
+static int falsy(const char *v) {
+	return !strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off");
 }
 
-// landlock restricts the process to no write anywhere: every write right of the running kernel's
-// ABI is handled and no rule grants one back. Reading and executing stay allowed.
-static void landlock(void) {
-	long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
-	if (abi < 1) {
-		char buf[96];
-		snprintf(buf, sizeof buf, "landlock=unavailable(%s)", strerror(errno));
-		note(buf);
-		return;
-	}
-	struct ll_ruleset_attr attr = {
-		.handled_access_fs = LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_CHAR |
-				     LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO |
-				     LL_FS_MAKE_BLOCK | LL_FS_MAKE_SYM,
-	};
-	size_t size = offsetof(struct ll_ruleset_attr, handled_access_net);
-	if (abi >= 2)
-		attr.handled_access_fs |= LL_FS_REFER;
-	if (abi >= 3)
-		attr.handled_access_fs |= LL_FS_TRUNCATE;
-	if (abi >= 4) {
-		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
-		size = offsetof(struct ll_ruleset_attr, scoped);
-	}
-	if (abi >= 6) {
-		attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
-		size = sizeof attr;
-	}
-	int fd = syscall(__NR_landlock_create_ruleset, &attr, size, 0);
-	if (fd < 0 || syscall(__NR_landlock_restrict_self, fd, 0) != 0) {
-		char buf[96];
-		snprintf(buf, sizeof buf, "landlock=failed(%s)", strerror(errno));
-		note(buf);
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	close(fd);
-	char buf[32];
-	snprintf(buf, sizeof buf, "landlock=%ld", abi);
-	note(buf);
-}
-
-// keep are the capabilities reading needs: CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read every
-// process's /proc files and namespace links, CAP_SYS_ADMIN for setns(2) into network namespaces
-// (the probe's netlink sockets; the seccomp filter below allows no other setns).
-static const int keep[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN};
-
-static int kept(int cap) {
-	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-		if (keep[i] == cap)
-			return 1;
-	return 0;
-}
-
-static void capabilities(void) {
-	int last = CAP_LAST_CAP;
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = CAP_LAST_CAP;
-		fclose(f);
-	}
-	int dropped = 1;
-	for (int c = 0; c <= last; c++)
-		if (!kept(c) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0)
-			dropped = 0; // not root: nothing to drop from the bounding set, and no_new_privs holds
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2];
-	memset(data, 0, sizeof data);
-	if (syscall(SYS_capget, &hdr, data) != 0) {
-		note("caps=failed");
-		return;
-	}
-	uint32_t mask[2] = {0, 0};
-	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-		mask[keep[i] / 32] |= 1u << (keep[i] % 32);
-	for (int i = 0; i < 2; i++) {
-		data[i].permitted &= mask[i];
-		data[i].effective &= mask[i];
-		data[i].inheritable = 0;
-	}
-	if (syscall(SYS_capset, &hdr, data) != 0) {
-		note("caps=failed");
-		return;
-	}
-	note(dropped ? "caps=reading" : "caps=unprivileged");
-}
-
-// DENY_FILE refuses a file change with EACCES, the error Landlock gives for the same call.
-#define DENY_FILE(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES)
-#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
-
-#if defined(__x86_64__)
-#define AUDIT_ARCH_SELF AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define AUDIT_ARCH_SELF AUDIT_ARCH_AARCH64
-#endif
-
-// seccomp denies (EPERM, EACCES for opens) what no reading needs: opening for writing and the
-// calls that change files (Landlock's domain refuses those already: this is the second wall, and
-// the only one on a kernel without Landlock), mounts, chroot and pivot_root, namespace changes
-// (setns is allowed only into a network namespace), signals to other processes, and host-wide
-// settings.
-static void seccomp(void) {
-#ifdef AUDIT_ARCH_SELF
-	uint32_t self = (uint32_t)getpid();
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_SELF, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#if defined(__x86_64__)
-		// x32 system calls carry their own numbers: refuse them all.
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-#endif
-		// setns(fd, CLONE_NEWNET) only: the probe's netlink sockets.
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setns, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CLONE_NEWNET, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setns, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		// Signals only to itself (and its own process group, as a terminal program suspends):
-		// with Landlock ABI 6 its scope does the same for every process outside the domain.
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 0, 6),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)-self, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 0, 4),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		// Opening for writing, and every call that makes, removes, renames or re-owns a file:
-		// Landlock refuses these already; this holds where the kernel has no Landlock.
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#ifdef __NR_open
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#endif
-#ifdef __NR_openat2
-		// openat2's flags are in a struct the filter cannot read: as if the kernel had none,
-		// and callers (libc) fall back to openat.
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-#endif
-		DENY_FILE(__NR_mkdirat),
-		DENY_FILE(__NR_unlinkat),
-		DENY_FILE(__NR_renameat),
-		DENY_FILE(__NR_linkat),
-		DENY_FILE(__NR_symlinkat),
-		DENY_FILE(__NR_mknodat),
-		DENY_FILE(__NR_truncate),
-		DENY_FILE(__NR_ftruncate),
-		DENY_FILE(__NR_fchmod),
-		DENY_FILE(__NR_fchmodat),
-		DENY_FILE(__NR_fchown),
-		DENY_FILE(__NR_fchownat),
-		DENY_FILE(__NR_utimensat),
-		DENY_FILE(__NR_setxattr),
-		DENY_FILE(__NR_lsetxattr),
-		DENY_FILE(__NR_fsetxattr),
-		DENY_FILE(__NR_removexattr),
-		DENY_FILE(__NR_lremovexattr),
-		DENY_FILE(__NR_fremovexattr),
-#ifdef __NR_renameat2
-		DENY_FILE(__NR_renameat2),
-#endif
-#ifdef __NR_creat
-		DENY_FILE(__NR_creat),
-		DENY_FILE(__NR_mkdir),
-		DENY_FILE(__NR_rmdir),
-		DENY_FILE(__NR_unlink),
-		DENY_FILE(__NR_rename),
-		DENY_FILE(__NR_link),
-		DENY_FILE(__NR_symlink),
-		DENY_FILE(__NR_mknod),
-		DENY_FILE(__NR_chmod),
-		DENY_FILE(__NR_chown),
-		DENY_FILE(__NR_lchown),
-		DENY_FILE(__NR_utime),
-		DENY_FILE(__NR_utimes),
-		DENY_FILE(__NR_futimesat),
-#endif
-		DENY(__NR_tkill),
-		DENY(__NR_rt_sigqueueinfo),
-		DENY(__NR_rt_tgsigqueueinfo),
-#ifdef __NR_pidfd_send_signal
-		DENY(__NR_pidfd_send_signal),
-#endif
-		DENY(__NR_mount),
-		DENY(__NR_umount2),
-		DENY(__NR_pivot_root),
-		DENY(__NR_chroot),
-		DENY(__NR_unshare),
-		DENY(__NR_sethostname),
-		DENY(__NR_setdomainname),
-		DENY(__NR_reboot),
-		DENY(__NR_kexec_load),
-		DENY(__NR_init_module),
-		DENY(__NR_finit_module),
-		DENY(__NR_delete_module),
-		DENY(__NR_swapon),
-		DENY(__NR_swapoff),
-		DENY(__NR_acct),
-		DENY(__NR_settimeofday),
-		DENY(__NR_clock_settime),
-		DENY(__NR_clock_adjtime),
-		DENY(__NR_adjtimex),
-		DENY(__NR_bpf),
-		DENY(__NR_ptrace),
-		DENY(__NR_process_vm_writev),
-		DENY(__NR_open_by_handle_at),
-		DENY(__NR_quotactl),
-#ifdef __NR_kexec_file_load
-		DENY(__NR_kexec_file_load),
-#endif
-#ifdef __NR_move_mount
-		DENY(__NR_move_mount),
-		DENY(__NR_open_tree),
-		DENY(__NR_fsopen),
-		DENY(__NR_fsconfig),
-		DENY(__NR_fsmount),
-		DENY(__NR_fspick),
-#endif
-#ifdef __NR_mount_setattr
-		DENY(__NR_mount_setattr),
-#endif
-#ifdef __NR_pidfd_getfd
-		DENY(__NR_pidfd_getfd),
-#endif
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) {
-		note("seccomp=failed");
-		return;
-	}
-	note("seccomp=on");
-#else
-	note("seccomp=unsupported-arch");
-#endif
-}
-
-static int truthy(const char *v) {
-	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
+// child names a process isotop re-executed for one job: its arguments are a command's, not
+// isotop's, and a --read-only among them is that command's.
+static int child(const char *argv0) {
+	const char *base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	return !strcmp(base, "isotop-enter") || !strcmp(base, "isotop-sandbox");
 }
 
 // readOnlyAsked mirrors the Go flag parsing of --read-only: the flag's forms (-read-only,
-// --read-only, =true, =1) anywhere before "--". A false positive only makes isotop stricter.
+// --read-only, =VALUE) anywhere among isotop's own arguments, before "--". A false positive
+// (a flag's value that reads --read-only) only makes isotop stricter.
 static int readOnlyAsked(int argc, char **argv) {
-	if (truthy(getenv("ISOTOP_READONLY")))
+	const char *env = getenv("ISOTOP_READONLY");
+	if (env && !falsy(env)) {
+		isotop_note(env[0] ? "asked=env" : "asked=env(empty,fail-closed)");
 		return 1;
+	}
+	if (argc < 1 || child(argv[0]))
+		return 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--"))
 			break;
 		if (a[0] == '-' && a[1] == '-')
 			a++;
-		if (!strcmp(a, "-read-only"))
+		if (!strcmp(a, "-read-only") || (!strncmp(a, "-read-only=", 11) && !falsy(a + 11))) {
+			isotop_note("asked=flag");
 			return 1;
-		if (!strncmp(a, "-read-only=", 11))
-			return truthy(a + 11);
+		}
 	}
 	return 0;
-}
-
-static void lockdown(void) {
-	capabilities();
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		note("no_new_privs=failed");
-	} else {
-		note("no_new_privs=on");
-	}
-	landlock();
-	seccomp();
-	setenv("ISOTOP_LOCKDOWN", status, 1);
 }
 
 static void fail(const char *what) {
@@ -468,9 +163,16 @@ static void enter(const char *spec, int argc, char **argv) {
 
 __attribute__((constructor)) static void isotop_early(int argc, char **argv, char **envp) {
 	(void)envp;
-	if (readOnlyAsked(argc, argv))
-		lockdown();
+	if (readOnlyAsked(argc, argv)) {
+		isotop_readonly_lockdown();
+		if (getenv("_ISOTOP_ENTER") || (argc > 0 && child(argv[0]))) {
+			// A re-executed child's job is to change the host: never in read-only mode.
+			fprintf(stderr, "isotop: read-only mode: refusing to enter namespaces or start a sandbox\n");
+			_exit(126);
+		}
+		return;
+	}
 	const char *spec = getenv("_ISOTOP_ENTER");
-	if (spec)
+	if (spec && argc > 0 && !strcmp(argv[0], "isotop-enter"))
 		enter(spec, argc, argv);
 }

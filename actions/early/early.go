@@ -1,6 +1,7 @@
-// Package early is what isotop does before the Go runtime starts (early.c, an ELF constructor):
-// the kernel-enforced lockdown of read-only mode, and the setns(2) of `isotop enter`, both of which
-// need a process with one thread. Importing it (for its side effect) is what links it in.
+// Package early is what isotop does before the Go runtime starts (early.c and lockdown.c, an ELF
+// constructor): read-only mode's lockdown, with its namespace helper, and the setns(2) of `isotop
+// enter`, all of which need a process with one thread. Importing it (for its side effect) is what
+// links it in; cmd/isotop wires what it offers (the lockdown's account, the helper) where needed.
 package early
 
 import (
@@ -8,39 +9,80 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
 // EnterEnv is the variable by which actions.Enter hands early.c the namespaces to enter: "ns=FD,…
-// root=FD cwd=FD user=1 fork=1". It is removed before the command runs.
+// root=FD cwd=FD user=1 fork=1". early.c acts on it only in a process named isotop-enter, never in
+// read-only mode, and removes it before the command runs.
 const EnterEnv = "_ISOTOP_ENTER"
 
-// LockdownEnv is where early.c records, for children, what it restricted in read-only mode:
-// "caps=reading no_new_privs=on landlock=7 seccomp=on" (or "landlock=unavailable(…)").
-const LockdownEnv = "ISOTOP_LOCKDOWN"
-
-// Lockdown is the state of the kernel's restrictions on this process, read back from the kernel.
-type Lockdown struct {
-	Requested   string // what early.c reported (LockdownEnv), "" when it did not run
-	NoNewPrivs  bool   // /proc/self/status NoNewPrivs
-	Seccomp     bool   // /proc/self/status Seccomp: 2 (filter)
-	Landlock    string // the Landlock ABI in force ("7"), or why there is none
-	CapEffHex   string // /proc/self/status CapEff
-	CapBoundHex string // /proc/self/status CapBnd
+// Process is the kernel's account of one process of the lockdown (/proc/PID/status).
+type Process struct {
+	PID        int
+	UID        int    // real uid (all four are set alike)
+	NoNewPrivs bool   // NoNewPrivs: 1
+	Seccomp    bool   // Seccomp: 2 (a filter)
+	CapEff     uint64 // effective capabilities
+	CapBnd     uint64 // the bounding set
 }
 
-// Current reads the lockdown in force on this process. The variable early.c sets is taken only as
-// a report; NoNewPrivs, Seccomp and the capability sets come from the kernel.
+// Lockdown is the state of read-only mode's restrictions, read back from the kernel: what
+// early.c reported is taken only as a report.
+type Lockdown struct {
+	ReadOnly  bool   // the lockdown ran (read-only mode was asked for)
+	Requested string // what early.c reported: "asked=flag uid=isotop(998) helper=1234 helper_landlock=7 caps=…"
+	Identity  string // "isotop(998)" or "nobody(65534)"
+	Main      Process
+	Helper    *Process // nil when there is none
+	// HelperLandlock is the helper's Landlock ABI ("7"), or why it has none.
+	HelperLandlock string
+}
+
+// Capability bits (linux/capability.h).
+const (
+	CapDACReadSearch = 2
+	CapSysPtrace     = 19
+	CapSysAdmin      = 21
+)
+
+// Current reads the lockdown in force on this process and its helper.
 func Current() (Lockdown, error) {
-	l := Lockdown{Requested: reported()}
+	l := Lockdown{ReadOnly: readOnly(), Requested: reported()}
+	helper := 0
 	for _, f := range strings.Fields(l.Requested) {
-		if v, ok := strings.CutPrefix(f, "landlock="); ok {
-			l.Landlock = v
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "uid":
+			l.Identity = strings.TrimSuffix(v, ",no-isotop-user")
+		case "helper":
+			helper, _ = strconv.Atoi(v)
+		case "helper_landlock":
+			l.HelperLandlock = v
 		}
 	}
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	var err error
+	if l.Main, err = status("self"); err != nil {
 		return l, err
+	}
+	if helper > 0 {
+		p, err := status(strconv.Itoa(helper))
+		if err != nil {
+			return l, fmt.Errorf("the namespace helper (pid %d): %w", helper, err)
+		}
+		l.Helper = &p
+	}
+	return l, nil
+}
+
+// status reads the lockdown's fields of /proc/PID/status.
+func status(pid string) (Process, error) {
+	p := Process{}
+	p.PID, _ = strconv.Atoi(pid)
+	data, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return p, err
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
@@ -50,53 +92,76 @@ func Current() (Lockdown, error) {
 		}
 		v = strings.TrimSpace(v)
 		switch k {
+		case "Pid":
+			p.PID, _ = strconv.Atoi(v)
+		case "Uid":
+			p.UID, _ = strconv.Atoi(strings.Fields(v)[0])
 		case "NoNewPrivs":
-			l.NoNewPrivs = v == "1"
+			p.NoNewPrivs = v == "1"
 		case "Seccomp":
-			l.Seccomp = v == "2"
+			p.Seccomp = v == "2"
 		case "CapEff":
-			l.CapEffHex = v
+			p.CapEff, _ = strconv.ParseUint(v, 16, 64)
 		case "CapBnd":
-			l.CapBoundHex = v
+			p.CapBnd, _ = strconv.ParseUint(v, 16, 64)
 		}
 	}
-	return l, nil
+	return p, sc.Err()
 }
 
-// Enforced reports whether read-only mode is held by the kernel: no_new_privs and the seccomp
-// filter, and Landlock when the kernel has it. It returns why not otherwise.
-func (l Lockdown) Enforced() error {
+// check says what is wrong with a process of the lockdown, if anything.
+func (p Process) check(who string, keep uint64) error {
 	switch {
-	case l.Requested == "":
-		return fmt.Errorf("the lockdown did not run before the Go runtime (a build without cgo?)")
-	case !l.NoNewPrivs:
-		return fmt.Errorf("no_new_privs is not set")
-	case !l.Seccomp:
-		return fmt.Errorf("no seccomp filter is in force")
-	case strings.HasPrefix(l.Landlock, "failed"):
-		return fmt.Errorf("landlock: %s", l.Landlock)
+	case p.UID == 0:
+		return fmt.Errorf("%s still runs as root", who)
+	case !p.NoNewPrivs:
+		return fmt.Errorf("%s: no_new_privs is not set", who)
+	case !p.Seccomp:
+		return fmt.Errorf("%s: no seccomp filter is in force", who)
+	case p.CapEff&^keep != 0:
+		return fmt.Errorf("%s keeps capabilities %#x beyond %#x", who, p.CapEff, keep)
 	}
 	return nil
 }
 
-// Summary is a one-line account for the screen: "landlock ABI 7, seccomp, caps: reading only".
+// Enforced reports whether read-only mode is held by the kernel: both processes as another user
+// than root (when isotop started as root), under no_new_privs and their seccomp filters, with no
+// capability beyond their part. It returns why not otherwise.
+func (l Lockdown) Enforced() error {
+	switch {
+	case !l.ReadOnly:
+		return fmt.Errorf("the lockdown did not run before the Go runtime (a build without cgo?)")
+	case strings.Contains(l.Requested, "failed"):
+		return fmt.Errorf("the lockdown failed: %s", l.Requested)
+	}
+	if err := l.Main.check("isotop", 1<<CapSysPtrace|1<<CapDACReadSearch); err != nil {
+		return err
+	}
+	if l.Main.CapBnd&^(1<<CapSysPtrace|1<<CapDACReadSearch) != 0 {
+		return fmt.Errorf("isotop's bounding set %#x holds more than ptrace and dac_read_search", l.Main.CapBnd)
+	}
+	if l.Helper == nil {
+		return fmt.Errorf("no namespace helper: %s", l.Requested)
+	}
+	if err := l.Helper.check("the namespace helper", 1<<CapSysAdmin); err != nil {
+		return err
+	}
+	if l.Helper.UID != l.Main.UID {
+		return fmt.Errorf("the namespace helper runs as uid %d, isotop as %d", l.Helper.UID, l.Main.UID)
+	}
+	return nil
+}
+
+// Summary is a one-line account for the screen.
 func (l Lockdown) Summary() string {
-	var parts []string
-	if l.Landlock != "" {
-		if strings.HasPrefix(l.Landlock, "unavailable") || strings.HasPrefix(l.Landlock, "failed") {
-			parts = append(parts, "landlock "+l.Landlock)
-		} else {
-			parts = append(parts, "landlock ABI "+l.Landlock)
+	s := fmt.Sprintf("uid %s, caps ptrace+dac_read_search, seccomp allow-list, no_new_privs", l.Identity)
+	if l.Helper != nil {
+		s += fmt.Sprintf("; netns/uts helper pid %d: sys_admin only, seccomp", l.Helper.PID)
+		if _, err := strconv.Atoi(l.HelperLandlock); err == nil {
+			s += ", landlock ABI " + l.HelperLandlock
+		} else if l.HelperLandlock != "" {
+			s += ", landlock " + l.HelperLandlock
 		}
 	}
-	if l.Seccomp {
-		parts = append(parts, "seccomp")
-	}
-	if l.NoNewPrivs {
-		parts = append(parts, "no_new_privs")
-	}
-	if strings.Contains(l.Requested, "caps=reading") {
-		parts = append(parts, "caps: ptrace, dac_read_search, sys_admin (netns only)")
-	}
-	return strings.Join(parts, ", ")
+	return s
 }

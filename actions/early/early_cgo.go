@@ -3,11 +3,25 @@
 package early
 
 // #cgo CFLAGS: -Wall -O2
-// extern char isotop_lockdown[256];
+// #cgo LDFLAGS: -lseccomp
+// #include "lockdown.h"
 import "C"
 
 // Built is whether early.c is linked in (it needs cgo).
 const Built = true
 
-// reported is what early.c's lockdown reported, "" when it did not run.
+// reported is what the lockdown reported, "" when it did not run.
 func reported() string { return C.GoString(&C.isotop_lockdown[0]) }
+
+// readOnly is whether the lockdown ran.
+func readOnly() bool { return C.isotop_readonly != 0 }
+
+func helperFD() int { return int(C.isotop_helper_fd) }
+
+// replySize and the layout of struct isotop_reply, for the helper's client.
+const (
+	replySize   = C.sizeof_struct_isotop_reply
+	requestSize = C.sizeof_struct_isotop_request
+	opNetlink   = C.ISOTOP_OP_NETLINK
+	opUTSName   = C.ISOTOP_OP_UTSNAME
+)

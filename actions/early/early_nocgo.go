@@ -2,8 +2,25 @@
 
 package early
 
+import "errors"
+
 // Built is whether early.c is linked in (it needs cgo): without it, read-only mode cannot be
 // enforced (isotop refuses to start in it) and isotop enter cannot enter namespaces.
 const Built = false
 
 func reported() string { return "" }
+func readOnly() bool   { return false }
+
+// Helper is read-only mode's namespace helper; without cgo there is none.
+type Helper struct{}
+
+// NewHelper says there is none.
+func NewHelper() (*Helper, error) {
+	return nil, errors.New("built without cgo: no lockdown, no helper")
+}
+
+// NetlinkSocket is not available without cgo.
+func (*Helper) NetlinkSocket(int) (int, error) { return -1, errors.New("no namespace helper") }
+
+// Hostname is not available without cgo.
+func (*Helper) Hostname(int) (string, error) { return "", errors.New("no namespace helper") }

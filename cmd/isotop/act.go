@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/actions/early"
@@ -20,35 +21,76 @@ type actionFlags struct {
 
 func addActionFlags(fl *flag.FlagSet) actionFlags {
 	return actionFlags{
-		readOnly: fl.Bool("read-only", readOnlyEnv(), "refuse every action, enforced by the kernel (also ISOTOP_READONLY=1)"),
+		readOnly: addReadOnlyFlag(fl),
 		auditLog: fl.String("audit-log", actions.DefaultAuditLog, "append a JSON line for each action to this file"),
 	}
 }
 
+func addReadOnlyFlag(fl *flag.FlagSet) *bool {
+	return fl.Bool("read-only", readOnlyEnv(), "see everything, change nothing, enforced by the kernel (also ISOTOP_READONLY=1)")
+}
+
+// readOnlyEnv mirrors early.c: ISOTOP_READONLY set to anything but an explicit false (0, false,
+// no, off) is read-only, an empty or unknown value too (it fails closed).
 func readOnlyEnv() bool {
-	switch os.Getenv("ISOTOP_READONLY") {
-	case "1", "true", "TRUE", "True", "yes", "YES", "Yes":
-		return true
+	v, ok := os.LookupEnv("ISOTOP_READONLY")
+	if !ok {
+		return false
 	}
-	return false
+	switch strings.ToLower(v) {
+	case "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
+
+// mode is read-only mode as this process has it: asked for (by the flag, the variable, or because
+// early.c locked the process down, which is the last word), and then held by the kernel, or an
+// error: isotop fails closed rather than run "read-only" on its word alone.
+type mode struct {
+	readOnly bool
+	lockdown early.Lockdown
+}
+
+func readOnlyMode(asked bool) (mode, error) {
+	l, err := early.Current()
+	if !asked && !l.ReadOnly {
+		return mode{}, nil
+	}
+	if err == nil {
+		err = l.Enforced()
+	}
+	if err != nil {
+		return mode{}, fmt.Errorf("read-only mode was asked for, but the kernel does not enforce it: %w", err)
+	}
+	return mode{readOnly: true, lockdown: l}, nil
+}
+
+// probeFS is the host to read: in read-only mode, with the lockdown's helper for what needs
+// setns(2), which isotop's own process may not do.
+func (m mode) probeFS(proc, sys string) (probe.FS, error) {
+	fs := probe.NewFS(proc, sys)
+	if m.readOnly {
+		h, err := early.NewHelper()
+		if err != nil {
+			return fs, err
+		}
+		fs.Namespaces = h
+	}
+	return fs, nil
 }
 
 // actor is the Actor for these flags: the host's, or ReadOnly with an account of how the kernel
-// holds it. Read-only mode is only taken when the kernel holds it too (early.c ran and
-// no_new_privs and seccomp are in force): isotop fails closed rather than run "read-only" on its
-// word alone.
-func (f actionFlags) actor() (actions.Actor, string, error) {
-	if *f.readOnly {
-		l, err := early.Current()
-		if err == nil {
-			err = l.Enforced()
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("read-only mode was asked for, but the kernel does not enforce it: %w", err)
-		}
-		return actions.ReadOnly{}, l.Summary(), nil
+// holds it.
+func (f actionFlags) actor() (actions.Actor, mode, error) {
+	m, err := readOnlyMode(*f.readOnly)
+	if err != nil {
+		return nil, m, err
 	}
-	return &actions.Host{FS: probe.DefaultFS(), Audit: &actions.AuditLog{Path: *f.auditLog}}, "", nil
+	if m.readOnly {
+		return actions.ReadOnly{}, m, nil
+	}
+	return &actions.Host{FS: probe.DefaultFS(), Audit: &actions.AuditLog{Path: *f.auditLog}}, m, nil
 }
 
 // parseInterleaved parses flags that may come before, between and after positional arguments

@@ -17,7 +17,7 @@ and the changes an operator makes to it
 Usage:
   isotop [--interval 1s] [--replay FILE] [--read-only] [--audit-log FILE]
                                  the interactive views of the live host (or of a saved snapshot)
-  isotop snapshot [--json] [--pretty] [--sample DURATION] [--proc DIR] [--sys DIR]
+  isotop snapshot [--json] [--pretty] [--sample DURATION] [--read-only] [--proc DIR] [--sys DIR]
                                  read the host once and print it: its namespaces like lsns (with
                                  those held only by bind mounts), containers, network namespaces
                                  and the cgroup tree with the limits in force, or the JSON document
@@ -36,9 +36,10 @@ Usage:
   isotop help                    print this help
 
 enter, limit and sandbox (and the TUI) also take --read-only and --audit-log FILE (default
-/var/log/isotop/audit.jsonl, one JSON line per action). Read-only mode (--read-only or
-ISOTOP_READONLY=1) refuses every action, and the kernel enforces it: Landlock with no write
-access, seccomp, no_new_privs and capabilities dropped to reading. "isotop COMMAND --help" tells more.
+/var/log/isotop/audit.jsonl, one JSON line per action). Read-only mode (--read-only, or
+ISOTOP_READONLY set to anything but 0, false, no or off) sees everything and changes nothing, held
+by the kernel: another uid, two capabilities (ptrace, dac_read_search), seccomp allow-lists, and a
+Landlock'd helper for setns. "isotop COMMAND --help" tells more.
 `
 
 func main() {

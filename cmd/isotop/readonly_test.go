@@ -31,6 +31,9 @@ func TestReadOnlyCLIRefuses(t *testing.T) {
 	run := func(env string, args ...string) (int, string, string) {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
+		if env == "" {
+			env = "0" // an explicit false: an empty value is read-only too (it fails closed)
+		}
 		cmd.Env = append(os.Environ(), "ISOTOP_READONLY="+env)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -122,5 +125,68 @@ func TestReadOnlyCLIRefuses(t *testing.T) {
 	}
 	if recs, _, err := actions.ReadAudit(audit); err != nil || len(recs) != 3 {
 		t.Errorf("the control's audit log: %v, %+v; want the limit and the enter's two lines", err, recs)
+	}
+}
+
+// TestReadOnlyEnvValues: ISOTOP_READONLY fails closed. Any value but an explicit false (0, false,
+// no, off) is read-only, an empty or unknown one too; and a --read-only among the arguments of the
+// command `isotop enter` runs is that command's, not isotop's.
+func TestReadOnlyEnvValues(t *testing.T) {
+	if !early.Built {
+		t.Skip("built without cgo: read-only mode refuses to start")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "isotop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	audit := filepath.Join(dir, "audit.jsonl")
+	run := func(env []string, args ...string) (int, string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	limit := []string{"limit", "/isotop-test-nonexistent", "--pids", "5", "--audit-log", audit}
+	for _, v := range []string{"1", "on", "yes", "true", "TRUE", "", "maybe"} {
+		code, out := run([]string{"ISOTOP_READONLY=" + v}, limit...)
+		if code == 0 || !strings.Contains(out, "read-only mode") {
+			t.Errorf("ISOTOP_READONLY=%q: exit %d, %q; want read-only's refusal", v, code, out)
+		}
+	}
+	for _, v := range []string{"0", "false", "no", "off", "OFF"} {
+		code, out := run([]string{"ISOTOP_READONLY=" + v}, limit...)
+		if code == 0 || strings.Contains(out, "read-only") || !strings.Contains(out, "no such cgroup") {
+			t.Errorf("ISOTOP_READONLY=%q: exit %d, %q; want the host actor's refusal (no such cgroup)", v, code, out)
+		}
+	}
+	if code, out := run([]string{"ISOTOP_READONLY=0"}, append(limit, "--read-only=false")...); strings.Contains(out, "read-only") {
+		t.Errorf("--read-only=false: exit %d, %q", code, out)
+	}
+	if code, out := run([]string{"ISOTOP_READONLY=0"}, append(limit, "--read-only")...); code == 0 || !strings.Contains(out, "read-only mode") {
+		t.Errorf("--read-only: exit %d, %q", code, out)
+	}
+	// A re-executed child's trigger, set by hand in read-only mode: refused, nothing run.
+	marker := filepath.Join(dir, "ran")
+	code, out := run([]string{"ISOTOP_READONLY=1", "_ISOTOP_ENTER=ns="}, "sh", "-c", "echo > "+marker)
+	if _, err := os.Stat(marker); err == nil || code == 0 {
+		t.Errorf("_ISOTOP_ENTER in read-only mode: exit %d, %q, the command ran: %v", code, out, err)
+	}
+
+	probetest.Live(t) // the rest enters a process of the test's own
+	target := probetest.Start(t, exec.Command("unshare", "--uts", "sleep", "86390"))
+	probetest.WaitFor(t, "the target to start", func() bool {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(target.Process.Pid) + "/cmdline")
+		return string(b) == "sleep\x0086390\x00"
+	})
+	code, out = run([]string{"ISOTOP_READONLY=0"}, "enter", strconv.Itoa(target.Process.Pid), "--ns", "uts", "--audit-log", audit,
+		"--", "sh", "-c", "echo entered-$0", "--read-only")
+	if code != 0 || !strings.Contains(out, "entered---read-only") {
+		t.Errorf("isotop enter … -- sh -c … --read-only: exit %d, %q; the command's --read-only is not isotop's", code, out)
 	}
 }

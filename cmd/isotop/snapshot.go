@@ -19,8 +19,9 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read (a fixture tree in tests)")
 	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read")
 	sample := fl.Duration("sample", 0, "take two snapshots this far apart, for CPU rates and the events between them (e.g. 1s)")
+	readOnly := addReadOnlyFlag(fl)
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop snapshot [--json] [--pretty] [--sample DURATION] [--proc DIR] [--sys DIR]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop snapshot [--json] [--pretty] [--sample DURATION] [--read-only] [--proc DIR] [--sys DIR]\n\n"+
 			"Reads the host once. Without --json prints every namespace grouped by kind, like lsns,\n"+
 			"including those held only by a bind mount (ip netns add …), then the cgroup tree with\n"+
 			"the limits in force and where they come from. Unreadable or vanished\n"+
@@ -41,7 +42,16 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop snapshot: unexpected argument %q\n", fl.Arg(0))
 		return 2
 	}
-	col := probe.NewCollector(probe.NewFS(*procRoot, *sysRoot))
+	md, err := readOnlyMode(*readOnly)
+	var fs probe.FS
+	if err == nil {
+		fs, err = md.probeFS(*procRoot, *sysRoot)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "isotop snapshot: %v\n", err)
+		return 1
+	}
+	col := probe.NewCollector(fs)
 	snap, err := col.Snapshot()
 	if err == nil && *sample > 0 {
 		time.Sleep(*sample)

@@ -40,14 +40,15 @@ func runTUI(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop: --interval %s: must be positive\n", *interval)
 		return 2
 	}
-	actor, lockdown, err := af.actor()
+	actor, md, err := af.actor()
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop: %v\n", err)
 		return 1
 	}
-	opt := ui.Options{Interval: *interval, ReadOnly: *af.readOnly, Lockdown: lockdown, Color: os.Getenv("NO_COLOR") == "",
+	opt := ui.Options{Interval: *interval, ReadOnly: md.readOnly, Color: os.Getenv("NO_COLOR") == "",
 		Actor: actor, AuditLog: *af.auditLog}
-	if *af.readOnly {
+	if md.readOnly {
+		opt.Lockdown = md.lockdown.Summary()
 		if !actions.IsTerminal(os.Stdin) {
 			fmt.Fprintln(stderr, "isotop: read-only mode needs a terminal on standard input: the kernel lockdown forbids opening /dev/tty for writing")
 			return 1
@@ -63,7 +64,12 @@ func runTUI(args []string, stderr io.Writer) int {
 		src = func() (*probe.Snapshot, error) { return snap, nil }
 		opt.Interval, opt.Replay = 0, *replay
 	} else {
-		col := probe.NewCollector(probe.NewFS(*procRoot, *sysRoot))
+		fs, err := md.probeFS(*procRoot, *sysRoot)
+		if err != nil {
+			fmt.Fprintf(stderr, "isotop: %v\n", err)
+			return 1
+		}
+		col := probe.NewCollector(fs)
 		defer col.Close()
 		src = col.Snapshot
 	}

@@ -1,0 +1,461 @@
+// Read-only mode's lockdown, made before the Go runtime starts (while the process has one thread,
+// so that what it sets holds for every thread to come). Two processes share the work, each with
+// only what its part needs, and neither can change the host:
+//
+//   the main process (the probe and the UI) runs as the read-only identity, a user that owns
+//   nothing (the "isotop" system user, else nobody), with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH
+//   only: enough to read every process's /proc files, namespace links and roots, and files such as
+//   /run/containerd that only root may read; and a seccomp allow-list: no exec, no open for
+//   writing, no socket of its own, no signal to another process, no ioctl but the terminal's,
+//   the namespace queries and ethtool's, no new namespaces, no mount, no ptrace, no io_uring.
+//   No Landlock here: a process in a Landlock domain may not ptrace-read processes outside it,
+//   and /proc/PID/ns and /proc/PID/root are ptrace reads: Landlock would blind the probe.
+//
+//   the helper, forked first, as the same identity with CAP_SYS_ADMIN only (setns(2) into
+//   another network or UTS namespace needs it), in a Landlock domain that grants no file access
+//   at all (and, from ABI 4 and 6, no TCP and no signal or abstract socket outside itself), with
+//   an allow-list of what it does and nothing more: receive a namespace descriptor, setns(2)
+//   into it (network or UTS only), make a NETLINK_ROUTE socket there or read the nodename, and
+//   hand that back. It has no CAP_NET_ADMIN, so its sockets can read links but the kernel refuses
+//   every change (an rtnetlink change needs CAP_NET_ADMIN in the namespace's owning user namespace,
+//   which a user that created no user namespace does not have, and root's uid is not kept).
+//
+// Dropping capabilities alone is not enough while the uid is 0: root's uid still owns root's
+// files, IPC objects, processes (prlimit) and the user namespaces root made. Hence the identity.
+#define _GNU_SOURCE
+#include "lockdown.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+
+char isotop_lockdown[512];
+int isotop_helper_fd = -1;
+int isotop_readonly;
+
+void isotop_note(const char *fmt, ...) {
+	size_t n = strlen(isotop_lockdown);
+	if (n && n < sizeof isotop_lockdown - 1)
+		isotop_lockdown[n++] = ' ';
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(isotop_lockdown + n, sizeof isotop_lockdown - n, fmt, ap);
+	va_end(ap);
+}
+
+// isotop_identity_from reads the read-only identity from a passwd file directly (fgetpwent: no
+// NSS module, no daemon asked): the "isotop" user, else "nobody", else 65534. It returns 1 when
+// the dedicated user was found.
+int isotop_identity_from(const char *passwd, struct isotop_identity *id) {
+	*id = (struct isotop_identity){.uid = 65534, .gid = 65534};
+	snprintf(id->name, sizeof id->name, "nobody");
+	FILE *f = fopen(passwd, "re");
+	if (!f)
+		return 0;
+	int found = 0;
+	struct passwd *pw;
+	while ((pw = fgetpwent(f)) != NULL) {
+		if (pw->pw_uid == 0)
+			continue; // never root, whatever the file calls it
+		if (!strcmp(pw->pw_name, "isotop")) {
+			*id = (struct isotop_identity){.uid = pw->pw_uid, .gid = pw->pw_gid};
+			snprintf(id->name, sizeof id->name, "isotop");
+			found = 1;
+			break;
+		}
+		if (!strcmp(pw->pw_name, "nobody"))
+			*id = (struct isotop_identity){.uid = pw->pw_uid, .gid = pw->pw_gid, .name = "nobody"};
+	}
+	fclose(f);
+	return found;
+}
+
+// become drops this process to id with only the capabilities in keep: every other capability
+// leaves the bounding set, the uid and gids change with no capability kept by the kernel's root
+// rules, and the securebits are locked so that nothing gives root's powers back.
+static int become(const struct isotop_identity *id, const int *keep, int nkeep) {
+	uint64_t want = 0;
+	for (int i = 0; i < nkeep; i++)
+		want |= 1ULL << keep[i];
+	if (geteuid() == 0) {
+		for (int c = 0; c <= 63; c++) {
+			if (want & (1ULL << c))
+				continue;
+			if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
+				isotop_note("caps=failed(bounding %d: %s)", c, strerror(errno));
+				return -1;
+			}
+		}
+		int bits = SECBIT_KEEP_CAPS | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_NOROOT |
+			   SECBIT_NOROOT_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+		if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) {
+			isotop_note("securebits=failed(%s)", strerror(errno));
+			return -1;
+		}
+		if (setgroups(0, NULL) != 0 || setresgid(id->gid, id->gid, id->gid) != 0 ||
+		    setresuid(id->uid, id->uid, id->uid) != 0) {
+			isotop_note("uid=failed(%s)", strerror(errno));
+			return -1;
+		}
+	}
+	// Not root: the uid stays (an unprivileged user reads what it may), the capabilities go.
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return isotop_note("caps=failed(capget)"), -1;
+	for (int i = 0; i < 2; i++) {
+		uint32_t m = (uint32_t)(want >> (32 * i));
+		data[i].permitted &= m;
+		data[i].effective = data[i].permitted;
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		return isotop_note("caps=failed(capset: %s)", strerror(errno)), -1;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return isotop_note("no_new_privs=failed"), -1;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // no process of the same uid may ptrace or read it
+	return 0;
+}
+
+#define ALLOW(ctx, name) rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 0)
+#define ALLOW_IF(ctx, name, ...) rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), __VA_ARGS__)
+
+static scmp_filter_ctx new_filter(void) {
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (ctx) {
+		// A system call of another ABI (i386's int 0x80, x32) cannot be checked: it kills.
+		seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	}
+	return ctx;
+}
+
+static int load(scmp_filter_ctx ctx, int rc, const char *who) {
+#ifdef ISOTOP_TEST_NO_SECCOMP
+	// Only in a build of testdata/attack.c that measures what the identity and the capabilities
+	// hold on their own: never in isotop (nothing at run time can ask for it).
+	seccomp_release(ctx);
+	return rc ? -1 : 0;
+#endif
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc != 0) {
+		isotop_note("%s_seccomp=failed(%s)", who, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+// The ioctls the main process may make: its terminal's settings and size (no TIOCSTI, which
+// would type into the terminal after isotop ends; no TIOCSPGRP), the namespace queries of
+// ioctl_ns(2), and ethtool's (its get commands; set commands need CAP_NET_ADMIN).
+static const unsigned long main_ioctls[] = {
+	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCGPGRP, FIONREAD,
+	0xb701 /* NS_GET_USERNS */, 0xb702 /* NS_GET_PARENT */, 0xb703 /* NS_GET_NSTYPE */,
+	0xb704 /* NS_GET_OWNER_UID */, 0x8946 /* SIOCETHTOOL */,
+};
+
+// isotop_main_profile: see the top of this file.
+int isotop_main_profile(const struct isotop_identity *id) {
+	static const int keep[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH};
+	if (become(id, keep, 2) != 0)
+		return -1;
+	scmp_filter_ctx ctx = new_filter();
+	if (!ctx)
+		return isotop_note("main_seccomp=failed(init)"), -1;
+	int rc = 0;
+	pid_t self = getpid();
+	// Files: read, never write. openat2's flags are in a struct a filter cannot read: ENOSYS,
+	// and callers fall back to openat. O_TMPFILE's own bit is __O_TMPFILE.
+	ALLOW_IF(ctx, openat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | 020000000, 0));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
+	static const int plain[] = {
+		// reading and descriptors
+		SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(preadv), SCMP_SYS(close), SCMP_SYS(fstat),
+		SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(lseek), SCMP_SYS(getdents64), SCMP_SYS(readlinkat),
+		SCMP_SYS(readlink), SCMP_SYS(statfs), SCMP_SYS(fstatfs), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+		SCMP_SYS(access), SCMP_SYS(getcwd), SCMP_SYS(chdir), SCMP_SYS(fchdir), SCMP_SYS(dup), SCMP_SYS(dup3),
+		SCMP_SYS(pipe2), SCMP_SYS(eventfd2), SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch),
+		SCMP_SYS(inotify_rm_watch),
+		// the descriptors it has (the terminal or stdout, the helper's and netlink sockets)
+		SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom),
+		SCMP_SYS(recvmsg), SCMP_SYS(getsockname), SCMP_SYS(getsockopt), SCMP_SYS(getpeername),
+		// waiting
+		SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2),
+		SCMP_SYS(epoll_wait), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(pselect6), SCMP_SYS(select),
+		SCMP_SYS(futex), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(sched_yield),
+		// memory (no executable mapping: see below), signals, threads
+		SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(mremap), SCMP_SYS(mincore),
+		SCMP_SYS(membarrier), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+		SCMP_SYS(sigaltstack), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(set_tid_address),
+		SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(arch_prctl),
+		// who and when
+		SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid), SCMP_SYS(getuid), SCMP_SYS(geteuid),
+		SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getgroups), SCMP_SYS(getresuid), SCMP_SYS(getresgid),
+		SCMP_SYS(capget), SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(sysinfo), SCMP_SYS(clock_gettime),
+		SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(sched_getaffinity), SCMP_SYS(getrlimit),
+		SCMP_SYS(getpriority), SCMP_SYS(getrusage), SCMP_SYS(times), SCMP_SYS(getcpu),
+		SCMP_SYS(timer_create), SCMP_SYS(timer_settime), SCMP_SYS(timer_delete), SCMP_SYS(setitimer),
+	};
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain[i], 0);
+	// No executable memory after this point: no code can be loaded that was not there before.
+	ALLOW_IF(ctx, mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	ALLOW_IF(ctx, mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	// Threads only: a clone must share the process and make no namespace. clone3's flags are in
+	// a struct: ENOSYS, and glibc falls back to clone.
+	ALLOW_IF(ctx, clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |
+		CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | 0x80 /* CLONE_NEWTIME */, CLONE_THREAD));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	// Signals to itself (its threads; its own process group, as a terminal program suspends).
+	ALLOW_IF(ctx, kill, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	ALLOW_IF(ctx, kill, 1, SCMP_A0(SCMP_CMP_EQ, 0));
+	ALLOW_IF(ctx, tgkill, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	// Its own resource limits only (Go raises RLIMIT_NOFILE; prlimit on another process is out).
+	ALLOW_IF(ctx, prlimit64, 1, SCMP_A0(SCMP_CMP_EQ, 0));
+	ALLOW_IF(ctx, prlimit64, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	// Descriptor flags, but no locks or leases (a lock on a read-only descriptor can still
+	// block another process), no owner or signal.
+	static const int fcntls[] = {F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC, F_GETPIPE_SZ};
+	for (size_t i = 0; i < sizeof fcntls / sizeof fcntls[0]; i++)
+		ALLOW_IF(ctx, fcntl, 1, SCMP_A1(SCMP_CMP_EQ, fcntls[i]));
+	for (size_t i = 0; i < sizeof main_ioctls / sizeof main_ioctls[0]; i++)
+		ALLOW_IF(ctx, ioctl, 1, SCMP_A1(SCMP_CMP_EQ, main_ioctls[i]));
+	// prctl: naming its memory and threads, and reading its own state.
+	static const int prctls[] = {PR_SET_VMA, PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS,
+				     PR_CAPBSET_READ, PR_GET_SECUREBITS, PR_GET_KEEPCAPS};
+	for (size_t i = 0; i < sizeof prctls / sizeof prctls[0]; i++)
+		ALLOW_IF(ctx, prctl, 1, SCMP_A0(SCMP_CMP_EQ, prctls[i]));
+	return load(ctx, rc, "main");
+}
+
+// landlock_nothing puts the calling process in a Landlock domain that handles every access right
+// the running kernel knows and grants none.
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_add_rule 445
+#define __NR_landlock_restrict_self 446
+#endif
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+static int landlock_nothing(void) {
+	long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, 1U /* LANDLOCK_CREATE_RULESET_VERSION */);
+	if (abi < 1) {
+		isotop_note("landlock=unavailable(%s)", strerror(errno));
+		return 0; // seccomp is the wall then: the helper's allow-list has no open at all
+	}
+	static const int fs_bits_by_abi[] = {0, 13, 14, 15, 15, 16, 16, 16};
+	int bits = fs_bits_by_abi[abi < 7 ? abi : 7];
+	struct ll_ruleset_attr attr = {.handled_access_fs = (1ULL << bits) - 1};
+	size_t size = offsetof(struct ll_ruleset_attr, handled_access_net);
+	if (abi >= 4) {
+		attr.handled_access_net = 3; // bind and connect TCP
+		size = offsetof(struct ll_ruleset_attr, scoped);
+	}
+	if (abi >= 6) {
+		attr.scoped = 3; // abstract unix sockets and signals outside the domain
+		size = sizeof attr;
+	}
+	int fd = syscall(__NR_landlock_create_ruleset, &attr, size, 0);
+	if (fd < 0 || syscall(__NR_landlock_restrict_self, fd, 0) != 0) {
+		isotop_note("landlock=failed(%s)", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	isotop_note("landlock=%ld", abi);
+	return 0;
+}
+
+// isotop_helper_profile: see the top of this file.
+int isotop_helper_profile(const struct isotop_identity *id, int sock) {
+	static const int keep[] = {CAP_SYS_ADMIN};
+	// Nothing of the main process's but its socket: not the terminal, not stdout.
+	for (int fd = 0; fd < sock; fd++)
+		close(fd);
+	if (syscall(SYS_close_range, sock + 1, ~0U, 0) != 0)
+		for (int fd = sock + 1; fd < 4096; fd++)
+			close(fd);
+	if (chdir("/") != 0)
+		return -1;
+	pid_t parent = getppid();
+	if (become(id, keep, 1) != 0)
+		return -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); // after the uid change, which clears it
+	if (getppid() != parent)
+		_exit(0);
+	if (landlock_nothing() != 0)
+		return -1;
+	scmp_filter_ctx ctx = new_filter();
+	if (!ctx)
+		return -1;
+	int rc = 0;
+	ALLOW_IF(ctx, recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, sock));
+	ALLOW_IF(ctx, sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, sock));
+	ALLOW_IF(ctx, setns, 1, SCMP_A1(SCMP_CMP_EQ, CLONE_NEWNET));
+	ALLOW_IF(ctx, setns, 1, SCMP_A1(SCMP_CMP_EQ, CLONE_NEWUTS));
+	ALLOW_IF(ctx, socket, 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+	ALLOW(ctx, bind);
+	ALLOW(ctx, close);
+	ALLOW(ctx, uname);
+	ALLOW(ctx, exit);
+	ALLOW(ctx, exit_group);
+	ALLOW(ctx, rt_sigreturn);
+	ALLOW(ctx, restart_syscall);
+	return load(ctx, rc, "helper");
+}
+
+static void reply(int sock, struct isotop_reply *r, int fd) {
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {r, sizeof *r};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		memset(cbuf, 0, sizeof cbuf);
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof cbuf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+static void failed(struct isotop_reply *r, const char *step) {
+	r->err = errno;
+	snprintf(r->step, sizeof r->step, "%s", step);
+}
+
+// isotop_helper_serve: one request at a time, each with exactly one namespace descriptor.
+void isotop_helper_serve(int sock) {
+	for (;;) {
+		struct isotop_request req;
+		char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+		struct iovec iov = {&req, sizeof req};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n == 0)
+			_exit(0); // the main process is gone
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		int fds[4], nfd = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (int i = 0; i < k && nfd < 4; i++)
+				memcpy(&fds[nfd++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+		}
+		struct isotop_reply r;
+		memset(&r, 0, sizeof r);
+		int out = -1;
+		struct utsname u;
+		if (n != sizeof req || nfd != 1 || (mh.msg_flags & MSG_CTRUNC)) {
+			errno = EINVAL;
+			failed(&r, "request");
+		} else if (req.op == ISOTOP_OP_NETLINK) {
+			// No socket unless the setns worked: it would be the previous namespace's.
+			struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+			if (setns(fds[0], CLONE_NEWNET) != 0)
+				failed(&r, "setns");
+			else if ((out = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0)
+				failed(&r, "socket");
+			else if (bind(out, (struct sockaddr *)&sa, sizeof sa) != 0) {
+				failed(&r, "bind");
+				close(out);
+				out = -1;
+			}
+		} else if (req.op == ISOTOP_OP_UTSNAME) {
+			if (setns(fds[0], CLONE_NEWUTS) != 0)
+				failed(&r, "setns");
+			else if (uname(&u) != 0)
+				failed(&r, "uname");
+			else
+				snprintf(r.name, sizeof r.name, "%s", u.nodename);
+		} else {
+			errno = EINVAL;
+			failed(&r, "op");
+		}
+		for (int i = 0; i < nfd; i++)
+			close(fds[i]);
+		reply(sock, &r, out);
+		if (out >= 0)
+			close(out);
+	}
+}
+
+// isotop_readonly_lockdown forks the helper, then locks this process down. A failure is noted
+// (and the Go side refuses to start: Lockdown.Enforced); nothing here gives up half way and runs
+// unlocked.
+void isotop_readonly_lockdown(void) {
+	isotop_readonly = 1;
+	struct isotop_identity id;
+	int dedicated = isotop_identity_from("/etc/passwd", &id);
+	isotop_note("uid=%s(%u)%s", id.name, (unsigned)id.uid, dedicated ? "" : ",no-isotop-user");
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		isotop_note("helper=failed(socketpair: %s)", strerror(errno));
+	} else {
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(sv[0]);
+			isotop_lockdown[0] = 0;
+			if (isotop_helper_profile(&id, sv[1]) == 0) {
+				// The first reply says how the helper locked itself down (its Landlock ABI).
+				struct isotop_reply hello;
+				memset(&hello, 0, sizeof hello);
+				snprintf(hello.name, sizeof hello.name, "%s", isotop_lockdown);
+				reply(sv[1], &hello, -1);
+				isotop_helper_serve(sv[1]);
+			}
+			_exit(126); // a helper that could not lock itself down does nothing
+		}
+		close(sv[1]);
+		struct isotop_reply hello;
+		struct pollfd pfd = {.fd = sv[0], .events = POLLIN};
+		if (pid < 0) {
+			isotop_note("helper=failed(fork: %s)", strerror(errno));
+			close(sv[0]);
+		} else if (poll(&pfd, 1, 5000) != 1 || recv(sv[0], &hello, sizeof hello, 0) != sizeof hello) {
+			isotop_note("helper=failed(it did not lock itself down)");
+			close(sv[0]);
+		} else {
+			hello.name[sizeof hello.name - 1] = 0;
+			isotop_helper_fd = sv[0];
+			isotop_note("helper=%d helper_%s", (int)pid, hello.name);
+		}
+	}
+	if (isotop_main_profile(&id) == 0)
+		isotop_note("caps=ptrace,dac_read_search no_new_privs=on seccomp=on");
+}

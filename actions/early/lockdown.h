@@ -1,0 +1,49 @@
+// The read-only lockdown: see lockdown.c. Declared here for early.c and for the test driver
+// (testdata/attack.c) that applies the same profiles to itself and tries to change the host.
+#ifndef ISOTOP_LOCKDOWN_H
+#define ISOTOP_LOCKDOWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+// isotop_lockdown is the account of what was done, read by the Go side (Lockdown.Requested).
+extern char isotop_lockdown[512];
+// isotop_helper_fd is the main process's end of the helper's socket, -1 without a helper.
+extern int isotop_helper_fd;
+// isotop_readonly is 1 once the lockdown ran (whatever it achieved), for the Go side.
+extern int isotop_readonly;
+
+// The read-only identity: the "isotop" system user from /etc/passwd, else nobody (65534).
+struct isotop_identity {
+	uid_t uid;
+	gid_t gid;
+	char name[32];
+};
+int isotop_identity_from(const char *passwd, struct isotop_identity *id);
+
+// Helper protocol (a SOCK_SEQPACKET pair): the main process sends a request with one namespace
+// descriptor (SCM_RIGHTS); the helper answers with a reply, and for ISOTOP_OP_NETLINK one
+// descriptor, a NETLINK_ROUTE socket made inside that network namespace.
+enum { ISOTOP_OP_NETLINK = 1, ISOTOP_OP_UTSNAME = 2 };
+struct isotop_request {
+	unsigned int op;
+};
+struct isotop_reply {
+	int err; // 0, or the errno of the step that failed
+	char step[16]; // which step failed ("setns", "socket", …)
+	char name[65]; // ISOTOP_OP_UTSNAME: the nodename
+};
+
+// Each profile drops the process to the read-only identity with only the capabilities it keeps,
+// sets no_new_privs, and loads its seccomp allow-list; the helper's also enters a Landlock domain
+// that grants nothing. They return 0, or -1 with what failed noted in isotop_lockdown.
+int isotop_main_profile(const struct isotop_identity *id);
+int isotop_helper_profile(const struct isotop_identity *id, int sock);
+// isotop_helper_serve answers requests on sock until the main process closes its end.
+void isotop_helper_serve(int sock);
+// isotop_readonly_lockdown forks the helper and locks this process down (early.c's entry).
+void isotop_readonly_lockdown(void);
+
+void isotop_note(const char *fmt, ...);
+
+#endif

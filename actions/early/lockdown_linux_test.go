@@ -1,0 +1,286 @@
+package early_test
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/isotop/isotop/probe/probetest"
+)
+
+// buildAttack compiles testdata/attack.c with lockdown.c, as the lockdown's own code: with the
+// seccomp filters, or (-DISOTOP_TEST_NO_SECCOMP) without them, to see what the identity, the
+// capabilities and the helper's Landlock domain hold alone.
+func buildAttack(t *testing.T, dir string, seccomp bool) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("needs gcc (make build installs it)")
+	}
+	out := filepath.Join(dir, "attack")
+	args := []string{"-O2", "-Wall", "-o", out, "testdata/attack.c", "lockdown.c", "-lseccomp", "-lutil"}
+	if !seccomp {
+		out += "-nosec"
+		args = append([]string{"-DISOTOP_TEST_NO_SECCOMP"}, args...)
+		args[slices.Index(args, "-o")+1] = out
+	}
+	if b, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gcc %v: %v\n%s", args, err, b)
+	}
+	return out
+}
+
+// targets are what the attacker tries to change, each the test's own.
+type targets struct {
+	dir, rootFile string
+	sock          string
+	accepted      *atomic.Int32
+	victim        int
+	victimLimit   unix.Rlimit
+	shm           int
+	netnsPID      int // in a network namespace owned by a user namespace root made
+	utsPID        int
+	utsName       string
+	extraSockets  []string
+}
+
+func setUp(t *testing.T) *targets {
+	t.Helper()
+	probetest.Live(t)
+	tg := &targets{accepted: &atomic.Int32{}}
+	// A directory nobody can reach (its parents 0755), holding a world-writable file.
+	tg.dir = t.TempDir()
+	for _, d := range []string{filepath.Dir(tg.dir), tg.dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, os.WriteFile(filepath.Join(tg.dir, "open"), []byte("before"), 0o666))
+	must(t, os.Chmod(filepath.Join(tg.dir, "open"), 0o666))
+	tg.rootFile = filepath.Join(tg.dir, "root-file")
+	must(t, os.WriteFile(tg.rootFile, []byte("before"), 0o644))
+	// A root-owned socket, 0660, as docker.sock: its listener counts who gets in.
+	tg.sock = filepath.Join(tg.dir, "docker.sock")
+	l, err := net.Listen("unix", tg.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	must(t, os.Chmod(tg.sock, 0o660))
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			tg.accepted.Add(1)
+			c.Close()
+		}
+	}()
+	for _, p := range []string{"/run/docker.sock", "/run/containerd/containerd.sock"} {
+		if _, err := os.Stat(p); err == nil {
+			tg.extraSockets = append(tg.extraSockets, p)
+		}
+	}
+	victim := probetest.Start(t, exec.Command("sleep", "86393"))
+	tg.victim = victim.Process.Pid
+	must(t, unix.Prlimit(tg.victim, unix.RLIMIT_NOFILE, nil, &tg.victimLimit))
+	tg.shm, err = unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.SysvShmCtl(tg.shm, unix.IPC_RMID, nil) })
+	// unshare -U -r as root: a user namespace root owns, and a network namespace it owns, lo up.
+	tg.netnsPID = startShell(t, "unshare", "--user", "--map-root-user", "--net", "--fork", "--kill-child", "sh", "-c", "ip link set lo up && exec sleep 86392")
+	tg.utsName = probetest.Name(t)
+	tg.utsPID = startShell(t, "unshare", "--uts", "--fork", "--kill-child", "sh", "-c", "hostname "+tg.utsName+" && exec sleep 86391")
+	return tg
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startShell starts an unshare that execs a sleep, and returns the sleep's pid once it is there.
+func startShell(t *testing.T, name string, args ...string) int {
+	t.Helper()
+	cmd := probetest.Start(t, exec.Command(name, args...))
+	var pid int
+	probetest.WaitFor(t, name+"'s sleep", func() bool {
+		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		for _, k := range strings.Fields(string(kids)) {
+			if b, _ := os.ReadFile("/proc/" + k + "/comm"); strings.TrimSpace(string(b)) == "sleep" {
+				pid, _ = strconv.Atoi(k)
+				return true
+			}
+		}
+		return false
+	})
+	return pid
+}
+
+func (tg *targets) args(mode string) []string {
+	a := []string{mode, "dir=" + tg.dir, "rootfile=" + tg.rootFile, "unixsock=" + tg.sock, "victim=" + strconv.Itoa(tg.victim),
+		"shm=" + strconv.Itoa(tg.shm), "netns=" + strconv.Itoa(tg.netnsPID), "uts=" + strconv.Itoa(tg.utsPID)}
+	for _, s := range tg.extraSockets {
+		a = append(a, "sock="+s)
+	}
+	return a
+}
+
+// attack runs the driver and returns each attempt's result ("refused EPERM", "ALLOWED").
+func attack(t *testing.T, bin string, args []string) map[string]string {
+	t.Helper()
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", bin, args[0], err, out)
+	}
+	res := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "\t")
+		res[k] = v
+	}
+	if res["profile"] != "ok" || len(res) < 30 {
+		t.Fatalf("%s %s: the profile did not apply, or the driver stopped early:\n%s", bin, args[0], out)
+	}
+	return res
+}
+
+// unchanged checks every target after an attack.
+func (tg *targets) unchanged(t *testing.T, who string) {
+	t.Helper()
+	for _, f := range []string{tg.rootFile, filepath.Join(tg.dir, "open")} {
+		if b, err := os.ReadFile(f); err != nil || string(b) != "before" {
+			t.Errorf("%s: %s changed: %q %v", who, f, b, err)
+		}
+	}
+	if ents, _ := os.ReadDir(tg.dir); len(ents) != 3 {
+		t.Errorf("%s: %s holds %d entries, want its 3", who, tg.dir, len(ents))
+	}
+	if n := tg.accepted.Load(); n != 0 {
+		t.Errorf("%s: %d connections reached the root-owned socket", who, n)
+	}
+	var lim unix.Rlimit
+	if err := unix.Kill(tg.victim, 0); err != nil {
+		t.Errorf("%s: the victim %d is gone: %v", who, tg.victim, err)
+	} else if unix.Prlimit(tg.victim, unix.RLIMIT_NOFILE, nil, &lim) != nil || lim != tg.victimLimit {
+		t.Errorf("%s: the victim's RLIMIT_NOFILE is %+v, was %+v", who, lim, tg.victimLimit)
+	}
+	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", tg.victim)); !strings.Contains(string(b), "TracerPid:\t0\n") {
+		t.Errorf("%s: the victim is being traced", who)
+	}
+	if _, err := unix.SysvShmCtl(tg.shm, unix.IPC_STAT, &unix.SysvShmDesc{}); err != nil {
+		t.Errorf("%s: root's shared memory segment %d is gone: %v", who, tg.shm, err)
+	}
+	lo, _ := exec.Command("nsenter", "-t", strconv.Itoa(tg.netnsPID), "-n", "ip", "-o", "link", "show", "lo").Output()
+	if !strings.Contains(string(lo), ",UP") {
+		t.Errorf("%s: lo of the user-namespaced netns is no longer up: %s", who, lo)
+	}
+	host, _ := exec.Command("nsenter", "-t", strconv.Itoa(tg.utsPID), "-u", "hostname").Output()
+	if strings.TrimSpace(string(host)) != tg.utsName {
+		t.Errorf("%s: the UTS namespace's hostname is %q, was %q", who, host, tg.utsName)
+	}
+	if h, _ := os.Hostname(); strings.Contains(h, "pwned") {
+		t.Errorf("%s: the host's hostname is %q", who, h)
+	}
+}
+
+// TestLockdownAttacks applies each of the lockdown's profiles (the main process's, through the
+// real entry that also forks the helper; and the helper's) to a process that then tries to change
+// the host in every way read-only mode must prevent: each attempt must be refused by the kernel,
+// and each target must be as it was. Then the same without the seccomp filters, to show what the
+// identity, the capabilities and the helper's Landlock domain hold on their own.
+func TestLockdownAttacks(t *testing.T) {
+	tg := setUp(t)
+	bin := buildAttack(t, t.TempDir(), true)
+	for _, mode := range []string{"main", "helper"} {
+		res := attack(t, bin, tg.args(mode))
+		for k, v := range res {
+			if k == "profile" || k == "terminal input seen" {
+				continue
+			}
+			if !strings.HasPrefix(v, "refused ") {
+				t.Errorf("%s process: %s: %s", mode, k, v)
+			}
+		}
+		if res["terminal input seen"] != "0" {
+			t.Errorf("%s process: TIOCSTI typed into the terminal: %s bytes", mode, res["terminal input seen"])
+		}
+		for _, want := range []string{"execve /bin/true", "io_uring_setup", "fanotify_init", "TIOCSTI into its terminal",
+			"rtnetlink: take lo down in a netns of a root-made user namespace", "shmctl IPC_RMID of root's segment",
+			"prlimit another process", "connect to a root-owned unix socket", "ptrace attach", "mount tmpfs"} {
+			if _, ok := res[want]; !ok {
+				t.Errorf("%s process: the driver did not try %q", mode, want)
+			}
+		}
+		t.Logf("%s process: %d attempts, all refused", mode, len(res)-2)
+		tg.unchanged(t, mode)
+	}
+
+	// Without seccomp. The main process's identity (not root) and its two capabilities alone:
+	nosec := buildAttack(t, t.TempDir(), false)
+	res := attack(t, nosec, tg.args("main"))
+	for _, held := range []string{"open root's file for writing", "write /proc/sys/kernel/printk_ratelimit",
+		"write the victim's /proc/PID/mem", "connect to a root-owned unix socket", "kill another process",
+		"prlimit another process", "shmctl IPC_RMID of root's segment", "rtnetlink: take lo down in a netns of a root-made user namespace",
+		"mount tmpfs", "pivot_root", "sethostname", "fanotify_init"} {
+		if !strings.HasPrefix(res[held], "refused ") {
+			t.Errorf("main process without seccomp: %s: %s (the identity and capabilities should hold it)", held, res[held])
+		}
+	}
+	// What only the filter refuses changes the test's world-writable file and stops the victim
+	// (ptrace attach, with CAP_SYS_PTRACE): put back, then the rest must be as it was.
+	must(t, os.WriteFile(filepath.Join(tg.dir, "open"), []byte("before"), 0o666))
+	unix.Kill(tg.victim, unix.SIGCONT)
+	tg.unchanged(t, "main process without seccomp")
+	var allowed []string
+	for k, v := range res {
+		if v == "ALLOWED" {
+			allowed = append(allowed, k)
+		}
+	}
+	slices.Sort(allowed)
+	t.Logf("main process without seccomp: only the filter refuses %q", allowed)
+	// The helper's Landlock domain alone: no file, no program.
+	res = attack(t, nosec, tg.args("helper"))
+	for k, v := range res {
+		if (strings.HasPrefix(k, "open") || strings.HasPrefix(k, "write") || strings.HasPrefix(k, "create") || k == "execve /bin/true" ||
+			k == "mkdir" || k == "unlink" || k == "chmod" || k == "symlink" || k == "truncate a world-writable file") && !strings.HasPrefix(v, "refused ") {
+			t.Errorf("helper without seccomp: %s: %s (Landlock should hold it)", k, v)
+		}
+	}
+	// (Not tg.unchanged: with CAP_SYS_ADMIN and no filter, the helper could remove root's IPC
+	// segment; its allow-list is what stops that, as the first part shows.)
+}
+
+// TestLandlockBlinds is why the main process is in no Landlock domain: even one that handles only
+// writing refuses reading another process's namespace link (a ptrace-mode read across the
+// domain's edge), which is what made the first read-only mode blind.
+func TestLandlockBlinds(t *testing.T) {
+	probetest.Live(t)
+	bin := buildAttack(t, t.TempDir(), true)
+	victim := probetest.Start(t, exec.Command("sleep", "86389"))
+	out, err := exec.Command(bin, "landlock-read", strconv.Itoa(victim.Process.Pid)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "landlock\tunavailable") {
+		t.Skipf("no Landlock on this kernel: %s", out)
+	}
+	if !strings.Contains(string(out), "readlink before\tok") || !strings.Contains(string(out), "readlink in a Landlock domain\tEACCES") {
+		t.Errorf("want the link readable before and EACCES in a Landlock domain:\n%s", out)
+	}
+}
