@@ -24,8 +24,10 @@ type AuditRecord struct {
 	PID      int    `json:"pid"`
 	Action   string `json:"action"` // "limit", "enter"
 	Target   string `json:"target"`
-	// Cgroup is the cgroup a limit was set on; Writes its files' old and new values.
-	Cgroup string  `json:"cgroup,omitempty"`
+	// Cgroup is the cgroup a limit was set on (Writes: its files' old and new values), or the one
+	// an entered command joined; CgroupJoined says, for an enter, whether it joined the target's.
+	Cgroup       string `json:"cgroup,omitempty"`
+	CgroupJoined *bool  `json:"cgroup_joined,omitempty"`
 	Writes []Write `json:"writes,omitempty"`
 	// ReadBack is each written file's value afterwards.
 	ReadBack []ReadBack `json:"read_back,omitempty"`

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +41,33 @@ type EnterRequest struct {
 	// HostShell runs the host's shell in the target's net, pid, uts and ipc namespaces, not its
 	// mount namespace: for a target that has no shell of its own (a distroless image).
 	HostShell bool
+	// Cgroup says whether the command joins the target's cgroups, as docker exec and podman exec
+	// do (its work then counts against the container's memory and pids limits).
+	Cgroup CgroupPolicy
+}
+
+// CgroupPolicy is whether an entered command joins the target's cgroups.
+type CgroupPolicy string
+
+const (
+	// CgroupAuto joins the target's cgroups unless the target is a process of the host (in all of
+	// isotop's namespaces): a shell does not belong in a host service's accounting.
+	CgroupAuto CgroupPolicy = ""
+	// CgroupJoin joins them whatever the target.
+	CgroupJoin CgroupPolicy = "join"
+	// CgroupStay leaves the command in isotop's own cgroups.
+	CgroupStay CgroupPolicy = "stay"
+)
+
+// ParseCgroupPolicy reads --cgroup.
+func ParseCgroupPolicy(s string) (CgroupPolicy, error) {
+	switch p := CgroupPolicy(s); p {
+	case CgroupAuto, CgroupJoin, CgroupStay:
+		return p, nil
+	case "auto":
+		return CgroupAuto, nil
+	}
+	return "", badValue("--cgroup", s, "use join (the target's cgroups), stay (isotop's own) or auto (join unless the target is a process of the host)")
 }
 
 // ErrNoShell is returned when the target has no shell to run: Enter's error says what to do
@@ -55,9 +84,42 @@ type EnterCmd struct {
 	Kinds   []probe.NSKind
 	Command []string
 	Target  string
-	files   []*os.File
-	audit   *AuditLog
-	done    bool
+	// Cgroup is the target's cgroup the command joins ("" when it stays in isotop's), and
+	// CgroupWhy says why, for the status line and the audit.
+	Cgroup, CgroupWhy string
+	files             []*os.File
+	audit             *AuditLog
+	done              bool
+}
+
+// Run runs the command with the terminal and, when it has the terminal, makes isotop's process
+// group its foreground again afterwards: an interactive shell puts itself in a group of its own
+// and leaves the terminal to it when it exits, and the next read of a program in a background
+// group fails (the TUI would end on "input/output error"). EnterCmd satisfies Bubble Tea's
+// ExecCommand: the TUI runs it through tea.Exec. Finished is still the caller's to call.
+func (e *EnterCmd) Run() error {
+	err := e.Cmd.Run()
+	if IsTerminal(e.Cmd.Stdin) {
+		takeTerminalBack()
+	}
+	return err
+}
+
+// SetStdin sets the command's standard input (tea.ExecCommand).
+func (e *EnterCmd) SetStdin(r io.Reader) { e.Cmd.Stdin = r }
+
+// SetStdout sets its standard output.
+func (e *EnterCmd) SetStdout(w io.Writer) { e.Cmd.Stdout = w }
+
+// SetStderr sets its standard error.
+func (e *EnterCmd) SetStderr(w io.Writer) { e.Cmd.Stderr = w }
+
+// Where says, in a few words, where the command ran: "in its cgroup /x" or "in isotop's cgroup".
+func (e *EnterCmd) Where() string {
+	if e.Cgroup != "" {
+		return "in its cgroup " + e.Cgroup
+	}
+	return "in isotop's cgroup (" + e.CgroupWhy + ")"
 }
 
 // Finished closes what Enter held open and audits how the command ended (err as Cmd.Run or
@@ -70,7 +132,7 @@ func (e *EnterCmd) Finished(err error) string {
 	_, res := ExitStatus(err)
 	if !e.done {
 		e.done = true
-		e.audit.Append(AuditRecord{Action: "enter", Target: e.Target, Namespaces: KindNames(e.Kinds), Command: e.Command, Result: res})
+		e.audit.Append(e.record(res))
 	}
 	return res
 }
@@ -147,21 +209,16 @@ func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
 	if req.Target == "" {
 		target += " (" + comm + ")"
 	}
+	isolated, err := differingKinds(h.FS.Proc, proc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", target, err)
+	}
 	kinds := req.Kinds
 	if req.HostShell {
 		kinds = HostShellKinds
 	}
 	if kinds == nil {
-		for _, k := range EnterKinds {
-			mine, err1 := nsInode(h.FS.Proc+"/self", k)
-			theirs, err2 := nsInode(proc, k)
-			if err2 != nil {
-				return nil, fmt.Errorf("%s: %w", target, nsErr(err2))
-			}
-			if err1 == nil && mine != theirs {
-				kinds = append(kinds, k)
-			}
-		}
+		kinds = isolated
 		if len(kinds) == 0 {
 			return nil, refusedf("%s shares every namespace with isotop: nothing to enter (--ns names kinds to enter anyway)", target)
 		}
@@ -170,6 +227,13 @@ func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
 	kinds = slices.DeleteFunc(slices.Clone(EnterKinds), func(k probe.NSKind) bool { return !slices.Contains(kinds, k) })
 
 	e := &EnterCmd{Kinds: kinds, Target: target, audit: h.Audit}
+	join := req.Cgroup == CgroupJoin || (req.Cgroup == CgroupAuto && len(isolated) > 0)
+	switch {
+	case req.Cgroup == CgroupStay:
+		e.CgroupWhy = "--cgroup stay"
+	case !join:
+		e.CgroupWhy = "a process of the host: --cgroup join joins its cgroup"
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -215,6 +279,24 @@ func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
 	if slices.Contains(kinds, probe.NSPID) {
 		spec = append(spec, "fork=1")
 	}
+	if join {
+		procs, where, err := h.cgroupProcs(req.PID, target)
+		if err != nil {
+			return nil, err
+		}
+		var fds []string
+		for _, p := range procs {
+			n, err := add(p, unix.O_WRONLY)
+			if err != nil {
+				return nil, fmt.Errorf("%s: joining its cgroup: %w", target, err)
+			}
+			fds = append(fds, strconv.Itoa(n))
+		}
+		if len(fds) > 0 {
+			spec = append(spec, "cgroup="+strings.Join(fds, ","))
+		}
+		e.Cgroup = where
+	}
 	// The descriptors are open: if the pid is still the same process now, they are its.
 	if again, _, err := h.FS.ProcessStart(req.PID); err != nil || again != start {
 		return nil, refusedf("%s: the process exited while isotop opened its namespaces", target)
@@ -247,9 +329,83 @@ func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
 	if err := h.Audit.Writable(); err != nil {
 		return nil, err
 	}
-	h.Audit.Append(AuditRecord{Action: "enter", Target: target, Namespaces: KindNames(kinds), Command: cmd, Result: "started"})
+	h.Audit.Append(e.record("started"))
 	ok = true
 	return e, nil
+}
+
+func (e *EnterCmd) record(result string) AuditRecord {
+	joined := e.Cgroup != ""
+	return AuditRecord{Action: "enter", Target: e.Target, Namespaces: KindNames(e.Kinds), Command: e.Command, Cgroup: e.Cgroup,
+		CgroupJoined: &joined, Result: result}
+}
+
+// differingKinds are the kinds in which the process at proc is in another namespace than isotop.
+func differingKinds(procRoot, proc string) ([]probe.NSKind, error) {
+	var kinds []probe.NSKind
+	for _, k := range EnterKinds {
+		mine, err1 := nsInode(procRoot+"/self", k)
+		theirs, err2 := nsInode(proc, k)
+		if err2 != nil {
+			return nil, nsErr(err2)
+		}
+		if err1 == nil && mine != theirs {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds, nil
+}
+
+// cgroupProcs finds the target's cgroup in each hierarchy isotop can see (/proc/PID/cgroup, mapped
+// onto the mounts) and returns each one's cgroup.procs, for early.c to write itself into before it
+// enters anything (the command it forks is then born there), and the path that stands for them.
+// It refuses what the kernel would refuse or what would leave a shell unable to run a command: a
+// v2 cgroup with controllers enabled for its children (v2 keeps processes in leaves, the write
+// gives EBUSY), and a cgroup at its pids.max.
+func (h *Host) cgroupProcs(pid int, target string) ([]string, string, error) {
+	mounts, _, err := h.FS.CgroupMounts()
+	if err != nil {
+		return nil, "", err
+	}
+	member, err := h.FS.ProcessCgroups(pid)
+	if err != nil {
+		return nil, "", refusedf("%s: its cgroups: %v", target, err)
+	}
+	var procs []string
+	where := ""
+	for _, m := range member {
+		dir, ok := probe.CgroupDir(mounts, m)
+		if !ok {
+			continue // a hierarchy isotop's mount namespace does not have
+		}
+		// The path that stands for them, as the probe's Process.Cgroup: memory's on v1 and hybrid.
+		if where == "" || slices.Contains(m.Controllers, "memory") {
+			where = m.Path
+		}
+		if sub, err := readTrim(filepath.Join(dir, "cgroup.subtree_control")); err == nil && sub != "" && m.Path != "/" {
+			return nil, "", refusedf("%s: its cgroup %s hands controllers (%s) to child cgroups, and v2 keeps processes in leaves only "+
+				"(the kernel would refuse the move); --cgroup stay runs the command in isotop's cgroup", target, m.Path, sub)
+		}
+		cur, err1 := readTrim(filepath.Join(dir, "pids.current"))
+		max, err2 := readTrim(filepath.Join(dir, "pids.max"))
+		if n, m2 := atoi(cur), atoi(max); err1 == nil && err2 == nil && max != "max" && n >= m2 {
+			return nil, "", refusedf("%s: its cgroup %s is at its pids.max (%s of %s): a shell there could not start a single command; "+
+				"--cgroup stay runs it in isotop's cgroup", target, m.Path, cur, max)
+		}
+		procs = append(procs, filepath.Join(dir, "cgroup.procs"))
+	}
+	if len(procs) == 0 {
+		return nil, "", refusedf("%s: none of its cgroups is in a hierarchy mounted here; --cgroup stay runs the command in isotop's cgroup", target)
+	}
+	return procs, where, nil
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // childEnv is the environment of the entered command: isotop's own (the operator's TERM, LANG …),

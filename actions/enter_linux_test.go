@@ -391,3 +391,72 @@ func TestEnterNoShell(t *testing.T) {
 		t.Errorf("isotop enter --host-shell -- hostname: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestEnterCgroup: where the entered command runs. In a tree of its own (a container's
+// namespaces), it joins the target's cgroups by default, so that its work counts against the
+// target's limits; with --cgroup stay it stays in isotop's. A process of the host is entered
+// without moving into its cgroup unless --cgroup join. A cgroup at its pids.max is refused (the
+// shell could not start a command there). The audit records where.
+func TestEnterCgroup(t *testing.T) {
+	probetest.Live(t)
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	name := probetest.Name(t)
+	cg := probetest.NewCgroup(t, name, "pids", "memory")
+	init := startUnshareTree(t, nil, "exec sleep 86388", "sleep\x0086388\x00")
+	cg.Add(t, init)
+	mine, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := probetest.Start(t, exec.Command("sleep", "86387")).Process.Pid
+	cg.Add(t, host) // a process of the host, in the test's cgroup
+
+	// cat /proc/self/cgroup from inside: the memory and pids lines.
+	inCg := func(out string) bool {
+		return strings.Contains(out, ":pids:/"+name+"\n") || strings.Contains(out, "::/"+name+"\n")
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		joined bool
+	}{
+		{"container-like tree, default", []string{strconv.Itoa(init)}, true},
+		{"container-like tree, --cgroup stay", []string{strconv.Itoa(init), "--cgroup", "stay"}, false},
+		{"host process, default", []string{strconv.Itoa(host), "--ns", "uts"}, false},
+		{"host process, --cgroup join", []string{strconv.Itoa(host), "--ns", "uts", "--cgroup", "join"}, true},
+	} {
+		args := append([]string{"enter", "--audit-log", audit}, tc.args...)
+		r := runIsotop(t, "", append(args, "--", "cat", "/proc/self/cgroup")...)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", tc.name, r.code, r.stderr)
+		}
+		if inCg(r.stdout) != tc.joined {
+			t.Errorf("%s: in the target's cgroup %v, want %v:\n%s\n(isotop's: %s)", tc.name, inCg(r.stdout), tc.joined, r.stdout, mine)
+		}
+		where := "in isotop's cgroup"
+		if tc.joined {
+			where = "in its cgroup /" + name
+		}
+		if !strings.Contains(r.stderr, where) {
+			t.Errorf("%s: isotop does not say %q:\n%s", tc.name, where, r.stderr)
+		}
+		recs, _, _ := ReadAudit(audit)
+		last := recs[len(recs)-1]
+		if last.CgroupJoined == nil || *last.CgroupJoined != tc.joined || (tc.joined && last.Cgroup != "/"+name) {
+			t.Errorf("%s: audit record %+v", tc.name, last)
+		}
+	}
+
+	// At its pids.max: refused with the reason, and nothing ran.
+	cg.SetPIDsMax(t, 2) // init and the host sleep
+	r := runIsotop(t, "", "enter", "--audit-log", audit, strconv.Itoa(init), "--", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "is at its pids.max (2 of 2)") || !strings.Contains(r.stderr, "--cgroup stay") {
+		t.Errorf("a cgroup at its pids.max: exit %d, %q", r.code, r.stderr)
+	}
+	if r := runIsotop(t, "", "enter", "--audit-log", audit, strconv.Itoa(init), "--cgroup", "stay", "--", "true"); r.code != 0 {
+		t.Errorf("--cgroup stay at the target's pids.max: exit %d, %q", r.code, r.stderr)
+	}
+	if r := runIsotop(t, "", "enter", strconv.Itoa(init), "--cgroup", "maybe", "--", "true"); r.code != 2 || !strings.Contains(r.stderr, "--cgroup") {
+		t.Errorf("--cgroup maybe: exit %d, %q", r.code, r.stderr)
+	}
+}

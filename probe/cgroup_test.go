@@ -375,3 +375,30 @@ func TestFixtureV1Cgroups(t *testing.T) {
 		t.Errorf("v1 host has pressure %s, dirs %v", mustJSON(app.Pressure), app.Dirs)
 	}
 }
+
+func TestCgroupDir(t *testing.T) {
+	mounts := []CgroupMount{
+		{Version: 1, Controllers: []string{"cpu", "cpuacct"}, MountPoint: "/sys/fs/cgroup/cpu,cpuacct", Root: "/"},
+		{Version: 1, Controllers: []string{"name=systemd"}, MountPoint: "/sys/fs/cgroup/systemd", Root: "/"},
+		{Version: 1, Controllers: []string{"memory"}, MountPoint: "/mnt/mem", Root: "/kubepods"},
+		{Version: 2, Controllers: []string{}, MountPoint: "/sys/fs/cgroup/unified", Root: "/"},
+	}
+	for _, tc := range []struct {
+		m    CgroupMembership
+		want string
+		ok   bool
+	}{
+		{CgroupMembership{4, []string{"cpuacct", "cpu"}, "/a/b"}, "/sys/fs/cgroup/cpu,cpuacct/a/b", true},
+		{CgroupMembership{1, []string{"name=systemd"}, "/"}, "/sys/fs/cgroup/systemd", true},
+		{CgroupMembership{0, []string{}, "/x"}, "/sys/fs/cgroup/unified/x", true},
+		{CgroupMembership{7, []string{"memory"}, "/kubepods/pod1"}, "/mnt/mem/pod1", true},
+		{CgroupMembership{7, []string{"memory"}, "/kubepodsx"}, "", false}, // outside the mount's root
+		{CgroupMembership{5, []string{"pids"}, "/a"}, "", false},          // not mounted here
+		{CgroupMembership{4, []string{"cpu"}, "/a"}, "", false},           // cpu alone is another hierarchy
+	} {
+		got, ok := CgroupDir(mounts, tc.m)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("CgroupDir(%+v) = %q, %v; want %q, %v", tc.m, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package probe
 
 import (
 	"bytes"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -42,4 +44,37 @@ func parseProcCgroup(data []byte) ([]CgroupMembership, error) {
 		out = append(out, CgroupMembership{Hierarchy: id, Controllers: ctrls, Path: path})
 	}
 	return out, nil
+}
+
+// ProcessCgroups reads /proc/PID/cgroup.
+func (fs FS) ProcessCgroups(pid int) ([]CgroupMembership, error) {
+	data, err := readFile(fs.Proc + "/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	return parseProcCgroup(data)
+}
+
+// CgroupDir is the directory of a process's cgroup m (a line of /proc/PID/cgroup) under the mounts
+// isotop sees: the v2 hierarchy for "0::", the v1 one with exactly m's controllers otherwise. ok
+// is false when no mount holds it (a hierarchy not mounted here, or a cgroup outside a mount's root).
+func CgroupDir(mounts []CgroupMount, m CgroupMembership) (string, bool) {
+	for _, mt := range mounts {
+		if (m.Hierarchy == 0) != (mt.Version == 2) {
+			continue
+		}
+		if mt.Version == 1 {
+			ctrls := slices.Clone(m.Controllers)
+			slices.Sort(ctrls)
+			if !slices.Equal(ctrls, mt.Controllers) {
+				continue
+			}
+		}
+		rel, ok := strings.CutPrefix(m.Path, strings.TrimSuffix(mt.Root, "/"))
+		if !ok || (rel != "" && rel[0] != '/') {
+			return "", false
+		}
+		return filepath.Join(mt.MountPoint, rel), true
+	}
+	return "", false
 }

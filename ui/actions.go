@@ -16,7 +16,7 @@ import (
 )
 
 // The TUI's actions: E enters the selected process's or container's namespaces (the TUI gives
-// the terminal to the command through tea.ExecProcess and comes back where it was), L sets limits
+// the terminal to the command through tea.Exec and comes back where it was), L sets limits
 // on the selected cgroup or container (a form, then the exact writes to confirm, then the values
 // read back), and the Audit view lists what was done. Every step that touches the host (planning
 // reads the cgroup, applying writes it, entering opens the namespaces) runs in a tea.Cmd through
@@ -316,8 +316,10 @@ func (m Model) actionMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		}
 		e := msg.e
 		m.status = "entering " + e.Target + "…"
-		return m, tea.ExecProcess(e.Cmd, func(err error) tea.Msg {
-			return enterDoneMsg{e.Target, e.Finished(err)}
+		// tea.Exec, not ExecProcess: EnterCmd.Run takes the terminal back from a shell that made
+		// itself the foreground (else the next key read fails and ends the TUI).
+		return m, tea.Exec(e, func(err error) tea.Msg {
+			return enterDoneMsg{e.Target + ", " + e.Where(), e.Finished(err)}
 		}), true
 	case enterDoneMsg:
 		m.status = "back from " + msg.target + ": " + msg.result

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "lockdown.h"
@@ -74,18 +75,35 @@ static void fail(const char *what) {
 // enter follows _ISOTOP_ENTER, set by actions.Enter: "ns=3,4,5 root=6 cwd=7 user=1 fork=1", the
 // descriptors inherited from the parent, which opened them and then checked that the target was
 // still the same process. argv is "isotop-enter CMD ARGS…".
+// fdlist reads "3,4,5" into fds.
+static int fdlist(char *p, int *fds, int max) {
+	int n = 0;
+	while (*p && n < max) {
+		fds[n++] = (int)strtol(p, &p, 10);
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return n;
+}
+
+static void failfd(const char *what, int fd) {
+	char link[64], target[256], msg[320];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = 0;
+	snprintf(msg, sizeof msg, "%s %s", what, n > 0 ? target : "?");
+	fail(msg);
+}
+
 static void enter(const char *spec, int argc, char **argv) {
-	int ns[16], nns = 0, root = -1, cwd = -1, user = 0, dofork = 0;
+	int ns[16], nns = 0, cg[16], ncg = 0, root = -1, cwd = -1, user = 0, dofork = 0;
 	char *copy = strdup(spec);
 	for (char *tok = strtok(copy, " "); tok; tok = strtok(NULL, " ")) {
 		if (!strncmp(tok, "ns=", 3)) {
-			for (char *p = tok + 3; *p && nns < 16;) {
-				ns[nns++] = (int)strtol(p, &p, 10);
-				if (*p == ',')
-					p++;
-				else
-					break;
-			}
+			nns = fdlist(tok + 3, ns, 16);
+		} else if (!strncmp(tok, "cgroup=", 7)) {
+			ncg = fdlist(tok + 7, cg, 16);
 		} else if (!strncmp(tok, "root=", 5)) {
 			root = atoi(tok + 5);
 		} else if (!strncmp(tok, "cwd=", 4)) {
@@ -102,18 +120,22 @@ static void enter(const char *spec, int argc, char **argv) {
 		fprintf(stderr, "isotop enter: no command\n");
 		_exit(126);
 	}
+	// The target's cgroups first, while this process is still the host's: writing 0 to a
+	// cgroup.procs moves the writer, and the command (exec'd, or forked below) is then born there,
+	// as docker exec's and podman exec's are.
+	for (int i = 0; i < ncg; i++) {
+		if (write(cg[i], "0", 1) != 1) {
+			if (errno == EBUSY)
+				failfd("joining the cgroup (it has child cgroups with controllers: v2 keeps processes in leaves)", cg[i]);
+			failfd("joining the cgroup", cg[i]);
+		}
+		close(cg[i]);
+	}
 	// The user namespace, when asked, comes first in ns: once in it, the others (owned by it)
 	// are joined with the capabilities it gives.
 	for (int i = 0; i < nns; i++) {
-		if (setns(ns[i], 0) != 0) {
-			char what[160];
-			char link[64], target[128];
-			snprintf(link, sizeof link, "/proc/self/fd/%d", ns[i]);
-			ssize_t n = readlink(link, target, sizeof target - 1);
-			target[n > 0 ? n : 0] = 0;
-			snprintf(what, sizeof what, "setns %s", n > 0 ? target : "?");
-			fail(what);
-		}
+		if (setns(ns[i], 0) != 0)
+			failfd("setns", ns[i]);
 		close(ns[i]);
 	}
 	if (root >= 0) {
@@ -138,6 +160,8 @@ static void enter(const char *spec, int argc, char **argv) {
 		// setns(CLONE_NEWPID) applies to children only: the command runs in a child, and this
 		// process stays to hand its exit status (or its signal) back.
 		pid_t pid = fork();
+		if (pid < 0 && errno == EAGAIN && ncg > 0)
+			fail("fork in the target's cgroup (is it at its pids.max?)");
 		if (pid < 0)
 			fail("fork");
 		if (pid > 0) {
@@ -147,6 +171,13 @@ static void enter(const char *spec, int argc, char **argv) {
 			while (waitpid(pid, &st, 0) < 0) {
 				if (errno != EINTR)
 					fail("waitpid");
+			}
+			// An interactive shell puts itself in a process group of its own and makes it the
+			// terminal's foreground; gone, it leaves the terminal to a group that no longer
+			// exists. Take it back for the group this process shares with whoever waits on it.
+			if (isatty(0)) {
+				signal(SIGTTOU, SIG_IGN);
+				tcsetpgrp(0, getpgrp());
 			}
 			if (WIFSIGNALED(st)) {
 				signal(WTERMSIG(st), SIG_DFL);

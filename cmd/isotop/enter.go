@@ -16,13 +16,15 @@ import (
 	"github.com/isotop/isotop/probe"
 )
 
-const enterUsage = `Usage: isotop enter <pid|container name|container id> [--ns KINDS] [--host-shell] [-- cmd args]
+const enterUsage = `Usage: isotop enter <pid|container name|container id> [--ns KINDS] [--host-shell] [--cgroup join|stay|auto] [-- cmd args]
 
 Runs a command (default: the target's $SHELL if it has one, else /bin/sh) in the target's
 namespaces: by default every kind in which it differs from the host. When its mount namespace is
-entered, the command runs in its root and working directory, found in its PATH. The exit status
-is the command's. No nsenter needed: isotop re-executes itself and enters the namespaces before
-its Go runtime starts, so mnt and user namespaces work too.
+entered, the command runs in its root and working directory, found in its PATH. It joins the
+target's cgroups (as docker exec does: its work counts against the container's limits) unless
+the target is a process of the host or --cgroup stay. The exit status is the command's. No nsenter
+needed: isotop re-executes itself and enters the namespaces before its Go runtime starts, so mnt
+and user namespaces work too.
 
 `
 
@@ -31,6 +33,7 @@ func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	nsList := fl.String("ns", "", "namespace kinds to enter, comma-separated: mnt,uts,ipc,net,pid,cgroup,user,time (default: every kind that differs from the host)")
 	hostShell := fl.Bool("host-shell", false, "run the host's shell in the target's net, pid, uts and ipc namespaces (for a target without a shell)")
+	cgroup := fl.String("cgroup", "auto", "join the target's cgroups (join), stay in isotop's (stay), or auto: join unless the target is a process of the host")
 	af := addActionFlags(fl)
 	fl.Usage = func() {
 		fmt.Fprint(stderr, enterUsage)
@@ -52,6 +55,9 @@ func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		command = pos[1:]
 	}
 	req := actions.EnterRequest{Command: command, HostShell: *hostShell}
+	if req.Cgroup, err = actions.ParseCgroupPolicy(*cgroup); err != nil {
+		return fail(stderr, "enter", err)
+	}
 	if *nsList != "" {
 		if *hostShell {
 			fmt.Fprintln(stderr, "isotop enter: --ns and --host-shell: give one or the other")
@@ -94,11 +100,12 @@ func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "enter", err)
 	}
-	fmt.Fprintf(stderr, "isotop enter: %s: entering %s, running %s\n", e.Target, strings.Join(actions.KindNames(e.Kinds), ","), strings.Join(e.Command, " "))
+	fmt.Fprintf(stderr, "isotop enter: %s: entering %s, running %s %s\n", e.Target, strings.Join(actions.KindNames(e.Kinds), ","),
+		strings.Join(e.Command, " "), e.Where())
 	// The command has the terminal: ^C and ^\ are for it, not for isotop waiting on it.
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
 	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
-	err = e.Cmd.Run()
+	err = e.Run()
 	e.Finished(err)
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		return fail(stderr, "enter", err)

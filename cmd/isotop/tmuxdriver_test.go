@@ -72,6 +72,13 @@ func (tm *tmuxTerm) waitFor(want ...string) string {
 	return s
 }
 
+// waitGone waits until the screen no longer holds s (an overlay closed: a key sent right after Esc
+// would reach the program as Alt+key).
+func (tm *tmuxTerm) waitGone(s string) {
+	tm.t.Helper()
+	probetest.WaitFor(tm.t, "the screen to drop "+s, func() bool { return !strings.Contains(tm.screen(), s) })
+}
+
 // alive reports whether the session's program still runs.
 func (tm *tmuxTerm) alive() bool {
 	return exec.Command("tmux", "-S", tm.socket, "has-session", "-t", tm.session).Run() == nil
