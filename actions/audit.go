@@ -26,9 +26,9 @@ type AuditRecord struct {
 	Target   string `json:"target"`
 	// Cgroup is the cgroup a limit was set on (Writes: its files' old and new values), or the one
 	// an entered command joined; CgroupJoined says, for an enter, whether it joined the target's.
-	Cgroup       string `json:"cgroup,omitempty"`
-	CgroupJoined *bool  `json:"cgroup_joined,omitempty"`
-	Writes []Write `json:"writes,omitempty"`
+	Cgroup       string  `json:"cgroup,omitempty"`
+	CgroupJoined *bool   `json:"cgroup_joined,omitempty"`
+	Writes       []Write `json:"writes,omitempty"`
 	// ReadBack is each written file's value afterwards.
 	ReadBack []ReadBack `json:"read_back,omitempty"`
 	// Namespaces and Command are what an enter entered and ran.

@@ -393,8 +393,8 @@ func TestCgroupDir(t *testing.T) {
 		{CgroupMembership{0, []string{}, "/x"}, "/sys/fs/cgroup/unified/x", true},
 		{CgroupMembership{7, []string{"memory"}, "/kubepods/pod1"}, "/mnt/mem/pod1", true},
 		{CgroupMembership{7, []string{"memory"}, "/kubepodsx"}, "", false}, // outside the mount's root
-		{CgroupMembership{5, []string{"pids"}, "/a"}, "", false},          // not mounted here
-		{CgroupMembership{4, []string{"cpu"}, "/a"}, "", false},           // cpu alone is another hierarchy
+		{CgroupMembership{5, []string{"pids"}, "/a"}, "", false},           // not mounted here
+		{CgroupMembership{4, []string{"cpu"}, "/a"}, "", false},            // cpu alone is another hierarchy
 	} {
 		got, ok := CgroupDir(mounts, tc.m)
 		if got != tc.want || ok != tc.ok {
