@@ -33,11 +33,12 @@ user:
 
 # Every test: the pure ones, the live ones (ISOTOP_TEST_LIVE=1: they make namespaces, cgroups, links and
 # containers on this host, each named isotop-test-…, and remove them), the pure cgroup v2 guest's, and
-# the fuzz targets. -p 1: one package's tests at a time. The actions tests make links, cgroups and
-# containers on the host while the probe's compare the host with ip and lsns: run together, each
-# would see the other's.
+# the fuzz targets; with the race detector (the collector, its watcher, the TUI's Cmds and the
+# sandbox's supervision run concurrently). -p 1: one package's tests at a time. The actions tests make
+# links, cgroups and containers on the host while the probe's compare the host with ip and lsns: run
+# together, each would see the other's.
 test: deps lint
-	ISOTOP_TEST_LIVE=1 $(GO) test -count=1 -p 1 ./...
+	ISOTOP_TEST_LIVE=1 $(GO) test -race -count=1 -p 1 ./...
 	$(MAKE) --no-print-directory test-v2
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 

@@ -12,7 +12,11 @@ import (
 // limit hit), whether seen between two snapshots or, while Watch runs, by inotify as they happen,
 // so that an OOM kill in a cgroup that is removed a moment later is still recorded.
 type Collector struct {
-	fs    FS
+	fs FS
+
+	// snap is held for a whole Snapshot: prev and procs are one snapshot's at a time (the TUI,
+	// the watcher's reader and a CLI may call it from different goroutines).
+	snap  sync.Mutex
 	prev  *Snapshot
 	procs *procCache
 
@@ -31,10 +35,16 @@ func NewCollector(fs FS) *Collector {
 
 // Close releases what the Collector holds open (a descriptor of each process's stat). A
 // Collector can take snapshots again after, reading every process anew.
-func (c *Collector) Close() { c.procs.close() }
+func (c *Collector) Close() {
+	c.snap.Lock()
+	defer c.snap.Unlock()
+	c.procs.close()
+}
 
 // Snapshot takes a snapshot and adds the rates and events since the previous one.
 func (c *Collector) Snapshot() (*Snapshot, error) {
+	c.snap.Lock()
+	defer c.snap.Unlock()
 	s, err := c.fs.snapshot(c.procs)
 	if err != nil {
 		return nil, err

@@ -1,10 +1,12 @@
 package probe_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/isotop/isotop/probe"
@@ -76,4 +78,34 @@ func TestCollectorHoldsStat(t *testing.T) {
 	if heldStat(t, other) {
 		t.Errorf("Close left /proc/%d/stat open", other)
 	}
+}
+
+// TestCollectorConcurrent takes snapshots from two goroutines at once while the watcher runs, as
+// the TUI's refresh, an action's refresh and the watcher may: make test runs it with the race
+// detector. It only reads this host.
+func TestCollectorConcurrent(t *testing.T) {
+	c := probe.NewCollector(probe.DefaultFS())
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		c.Watch(ctx, nil)
+	}()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				if _, err := c.Snapshot(); err != nil {
+					t.Error(err)
+				}
+				c.Events()
+			}
+		}()
+	}
+	wg.Wait()
+	cancel()
+	<-watched
 }

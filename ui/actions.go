@@ -279,7 +279,7 @@ func (m Model) actionMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		if msg.err != nil {
 			m.status = "sandbox " + msg.id + ": " + msg.err.Error()
 		}
-		return m, tea.Batch(m.fetch(), m.loadAudit()), true
+		return m, tea.Batch(m.refreshNow(), m.loadAudit()), true
 	case planMsg:
 		m.act.busy = false
 		m.act.plan, m.act.req, m.act.planErr = msg.plan, msg.req, msg.err
@@ -301,7 +301,7 @@ func (m Model) actionMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		}
 		m.act.result = out
 		m.over = resultOverlay
-		return m, tea.Batch(m.fetch(), m.loadAudit()), true
+		return m, tea.Batch(m.refreshNow(), m.loadAudit()), true
 	case enterReadyMsg:
 		m.act.busy = false
 		switch {
@@ -323,7 +323,7 @@ func (m Model) actionMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		}), true
 	case enterDoneMsg:
 		m.status = "back from " + msg.target + ": " + msg.result
-		return m, tea.Batch(m.fetch(), m.loadAudit()), true
+		return m, tea.Batch(m.refreshNow(), m.loadAudit()), true
 	case auditMsg:
 		m.audit, m.auditErr = msg.recs, msg.err
 		m.built[Audit] = false

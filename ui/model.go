@@ -27,6 +27,8 @@ type Options struct {
 	Actor actions.Actor
 	// AuditLog is the file the Audit view reads.
 	AuditLog string
+	// Tick schedules the next refresh (tea.Tick when nil); tests give one of their own.
+	Tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
 
 type snapshotMsg struct {
@@ -93,6 +95,12 @@ type Model struct {
 	act      actionState
 	audit    []actions.AuditRecord
 	auditErr error
+
+	// One snapshot is read at a time and one refresh tick is pending at most: an action that ends
+	// while a snapshot is being read marks it stale (another is read as soon as it comes, so the
+	// screen shows what the action did), and a tick that comes meanwhile is dropped: the snapshot's
+	// arrival schedules the next one.
+	fetching, ticking, stale bool
 }
 
 // New returns a model that takes snapshots from src.
@@ -100,7 +108,30 @@ func New(src Source, opt Options) Model {
 	if opt.Actor == nil {
 		opt.Actor = actions.ReadOnly{}
 	}
-	return Model{src: src, opt: opt, styles: NewStyles(opt.Color), width: 80, height: 24}
+	if opt.Tick == nil {
+		opt.Tick = tea.Tick
+	}
+	// Init reads the first snapshot.
+	return Model{src: src, opt: opt, styles: NewStyles(opt.Color), width: 80, height: 24, fetching: true}
+}
+
+// refreshNow asks for a snapshot (after an action), or marks the one being read stale.
+func (m *Model) refreshNow() tea.Cmd {
+	if m.fetching {
+		m.stale = true
+		return nil
+	}
+	m.fetching = true
+	return m.fetch()
+}
+
+// tick schedules the next refresh unless one is scheduled.
+func (m *Model) tick() tea.Cmd {
+	if m.ticking || m.opt.Interval <= 0 {
+		return nil
+	}
+	m.ticking = true
+	return m.opt.Tick(m.opt.Interval, func(time.Time) tea.Msg { return tickMsg{} })
 }
 
 func (m Model) fetch() tea.Cmd {
@@ -124,20 +155,27 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.clamp()
 	case snapshotMsg:
+		m.fetching = false
 		if msg.err != nil {
 			m.err = msg.err
 		} else {
 			m.err = nil
 			m.setSnapshot(msg.snap)
 		}
-		if m.opt.Interval > 0 {
-			return m, tea.Tick(m.opt.Interval, func(time.Time) tea.Msg { return tickMsg{} })
+		if m.stale {
+			m.stale = false
+			return m, m.refreshNow()
 		}
+		return m, m.tick()
 	case tickMsg:
-		if m.paused {
-			return m, tea.Tick(m.opt.Interval, func(time.Time) tea.Msg { return tickMsg{} })
+		m.ticking = false
+		switch {
+		case m.paused:
+			return m, m.tick()
+		case m.fetching:
+			return m, nil // its arrival schedules the next tick
 		}
-		return m, m.fetch()
+		return m, m.refreshNow()
 	case tea.KeyPressMsg:
 		return m.key(msg.String())
 	}
