@@ -3,6 +3,7 @@ package actions
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -105,8 +106,17 @@ func (a *AuditLog) Writable() error {
 }
 
 // ReadAudit reads an audit log, oldest first. A line that is not a record is skipped and counted.
-func ReadAudit(path string) ([]AuditRecord, int, error) {
-	data, err := os.ReadFile(path)
+func ReadAudit(path string) ([]AuditRecord, int, error) { return ReadAuditWith(os.Open, path) }
+
+// ReadAuditWith is ReadAudit with the log opened by open (read-only mode's files helper: the log
+// is root's, 0640).
+func ReadAuditWith(open func(string) (*os.File, error), path string) ([]AuditRecord, int, error) {
+	f, err := open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, 0, err
 	}

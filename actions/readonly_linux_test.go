@@ -142,13 +142,17 @@ func TestLockdownChild(t *testing.T) {
 	if err := l.Enforced(); err != nil {
 		t.Fatalf("the lockdown is not in force in the child: %v (%+v)", err, l)
 	}
-	// The main process: not root, CAP_DAC_READ_SEARCH (2) and CAP_SYS_PTRACE (19) only, no
-	// Landlock (it would blind /proc/PID/ns). The helper: the same uid, CAP_SYS_ADMIN (21) only.
-	if l.Main.UID == 0 || l.Main.CapEff != 0x80004 || l.Main.CapBnd != 0x80004 {
-		t.Errorf("main process: uid %d, capabilities effective %#x, bounding %#x; want not root, 0x80004", l.Main.UID, l.Main.CapEff, l.Main.CapBnd)
+	// The main process: not root, CAP_SYS_PTRACE (19) only, no Landlock (it would blind
+	// /proc/PID/ns). The namespace helper: the same uid, CAP_SYS_ADMIN (21) only. The files helper:
+	// the same uid, CAP_DAC_READ_SEARCH (2) only.
+	if l.Main.UID == 0 || l.Main.CapEff != 1<<19 || l.Main.CapBnd != 1<<19 {
+		t.Errorf("main process: uid %d, capabilities effective %#x, bounding %#x; want not root, 0x80000", l.Main.UID, l.Main.CapEff, l.Main.CapBnd)
 	}
 	if l.Helper == nil || l.Helper.UID != l.Main.UID || l.Helper.CapEff != 1<<21 || !l.Helper.Seccomp || !l.Helper.NoNewPrivs {
 		t.Errorf("the namespace helper: %+v", l.Helper)
+	}
+	if l.Files == nil || l.Files.UID != l.Main.UID || l.Files.CapEff != 1<<2 || !l.Files.Seccomp || !l.Files.NoNewPrivs {
+		t.Errorf("the files helper: %+v", l.Files)
 	}
 	if _, err := strconv.Atoi(l.HelperLandlock); err != nil {
 		t.Errorf("the helper is in no Landlock domain: %q", l.HelperLandlock)
@@ -256,7 +260,7 @@ func TestLockdownChild(t *testing.T) {
 		t.Errorf("reading /sys/fs/cgroup: %v, %v", ents, err)
 	}
 	fs := probe.DefaultFS()
-	fs.Namespaces = helper
+	fs.Opener = helper
 	if s, err := fs.Snapshot(); err != nil {
 		t.Errorf("a snapshot in read-only mode: %v", err)
 	} else if len(s.NetNamespaces) == 0 || len(s.NetNamespaces[0].Links) == 0 {

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -264,10 +265,59 @@ func newRuntimeMeta(fs FS, errs *errorList) *runtimeMeta {
 	return &runtimeMeta{fs: fs, errs: errs, podman: map[string]podmanEntry{}, read: map[string]bool{}}
 }
 
+// readState reads a runtime's state file (often root's only: through the FS's Opener).
+func (m *runtimeMeta) readState(path string) ([]byte, error) {
+	f, err := m.fs.opener().OpenFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// glob is filepath.Glob over the runtimes' state, listing directories through the FS's Opener.
+func (m *runtimeMeta) glob(pattern string) []string {
+	parts := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
+	paths := []string{""}
+	for i, part := range parts {
+		var next []string
+		for _, p := range paths {
+			if !strings.ContainsAny(part, "*?[") {
+				next = append(next, p+"/"+part)
+				continue
+			}
+			d, err := m.fs.opener().OpenFile(p + "/")
+			if err != nil {
+				continue
+			}
+			names, _ := d.Readdirnames(-1)
+			d.Close()
+			slices.Sort(names)
+			for _, n := range names {
+				if ok, _ := filepath.Match(part, n); ok {
+					next = append(next, p+"/"+n)
+				}
+			}
+		}
+		paths = next
+		if i == len(parts)-1 {
+			break
+		}
+	}
+	var out []string
+	for _, p := range paths {
+		if f, err := m.fs.opener().OpenFile(p); err == nil {
+			f.Close()
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // readJSON reads a runtime's JSON file into v; false when absent or unreadable (recorded unless
 // absent).
 func (m *runtimeMeta) readJSON(path string, v any) bool {
-	data, err := readFile(m.fs.hostPath(path))
+	data, err := m.readState(m.fs.hostPath(path))
 	if err != nil {
 		if !gone(err) {
 			m.errs.add(m.fs.hostPath(path), err)
@@ -318,6 +368,9 @@ func (m *runtimeMeta) docker(c *Container) bool {
 	return true
 }
 
+// podmanDrivers are containers/storage's drivers, each with its <driver>-containers directory.
+var podmanDrivers = []string{"overlay", "vfs", "btrfs", "zfs", "aufs", "devicemapper"}
+
 // podmanNames looks the container up in Podman's containers.json: root's storage, then the storage
 // of the user the container's init runs as (rootless Podman keeps it in the user's home).
 func (m *runtimeMeta) podmanNames(c *Container, uid int) {
@@ -326,7 +379,12 @@ func (m *runtimeMeta) podmanNames(c *Container, uid int) {
 		roots = append(roots, home+"/.local/share/containers/storage")
 	}
 	for _, root := range roots {
-		files, _ := filepath.Glob(m.fs.hostPath(root + "/*-containers/containers.json"))
+		// One directory per storage driver. Named, not listed: read-only mode may read the
+		// *-containers directories, not the storage root, whose layers hold the containers' files.
+		var files []string
+		for _, driver := range podmanDrivers {
+			files = append(files, m.fs.hostPath(root+"/"+driver+"-containers/containers.json"))
+		}
 		for _, f := range files {
 			if m.read[f] {
 				continue
@@ -388,7 +446,7 @@ func (m *runtimeMeta) ociBundle(c *Container, root string) bool {
 				ns = cc.Namespace
 			}
 		}
-		paths, _ = filepath.Glob(m.fs.hostPath(root + "/" + ns + "/" + c.ID + "/config.json"))
+		paths = m.glob(m.fs.hostPath(root + "/" + ns + "/" + c.ID + "/config.json"))
 	default:
 		paths = []string{m.fs.hostPath(root + "/overlay-containers/" + c.ID + "/userdata/config.json")}
 	}
@@ -432,7 +490,7 @@ func (m *runtimeMeta) ociBundle(c *Container, root string) bool {
 
 // lxc reads the image (rootfs) of an LXC container from its config.
 func (m *runtimeMeta) lxc(c *Container) {
-	data, err := readFile(m.fs.hostPath("/var/lib/lxc/" + c.ID + "/config"))
+	data, err := m.readState(m.fs.hostPath("/var/lib/lxc/" + c.ID + "/config"))
 	if err != nil {
 		return
 	}

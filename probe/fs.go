@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -11,18 +12,21 @@ import (
 type FS struct {
 	Proc string // procfs mount point, "/proc" on a live host
 	Sys  string // sysfs mount point, "/sys" on a live host
-	// Namespaces makes what needs setns(2) (a netlink socket in another network namespace, the
-	// nodename of another UTS namespace); nil does it on a thread of isotop's own. Read-only mode
-	// gives its helper process here: its own process may not setns.
-	Namespaces NamespaceOpener
+	// Opener makes what needs a privilege the reading process may lack: a netlink socket in
+	// another network namespace and the nodename of another UTS namespace (setns(2)), and the
+	// runtimes' state that only root may read. nil does it all in isotop's own process; read-only
+	// mode gives its helpers here.
+	Opener Opener
 }
 
-// NamespaceOpener makes what only a thread inside another namespace can make: a NETLINK_ROUTE
-// socket inside the network namespace open as nsfd, and the nodename of the UTS namespace open as
-// nsfd. The caller keeps nsfd; a returned socket is the caller's to close.
-type NamespaceOpener interface {
+// Opener makes what only a thread inside another namespace can make, NETLINK_ROUTE socket inside
+// the network namespace open as nsfd and the nodename of the UTS namespace open as nsfd (the caller
+// keeps nsfd; a returned socket is the caller's to close), and opens a runtime's state file or
+// directory (Docker's, containerd's, Podman's, CRI-O's, LXC's) for reading.
+type Opener interface {
 	NetlinkSocket(nsfd int) (int, error)
 	Hostname(nsfd int) (string, error)
+	OpenFile(path string) (*os.File, error)
 }
 
 // DefaultFS is the live host's /proc and /sys.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -39,7 +40,7 @@ func (c *nsConn) close() {
 // the main thread is the one /proc/self/ns describes, isotop's reference for the host.
 func init() { runtime.LockOSThread() }
 
-// threadOpener is the NamespaceOpener of a process that may setns(2) itself (root, or the owner of
+// threadOpener is the Opener of a process that may setns(2) itself (root, or the owner of
 // the namespaces): a socket belongs to the network namespace of the thread that creates it, and
 // uname(2) answers for the thread's UTS namespace, so one worker goroutine, locked to its own
 // thread for its whole life, enters the namespace, does that, and returns to its own namespace,
@@ -171,10 +172,13 @@ func inNamespace(req netnsRequest) netnsReply {
 	return netnsReply{fd: fd}
 }
 
-// opener is the FS's NamespaceOpener, the in-process one when none was given.
-func (fs FS) opener() NamespaceOpener {
-	if fs.Namespaces != nil {
-		return fs.Namespaces
+// OpenFile opens a file in isotop's own process.
+func (threadOpener) OpenFile(path string) (*os.File, error) { return os.Open(path) }
+
+// opener is the FS's Opener, the in-process one when none was given or the FS is a fixture's.
+func (fs FS) opener() Opener {
+	if fs.Opener != nil && fs.live() {
+		return fs.Opener
 	}
 	return threadOpener{}
 }

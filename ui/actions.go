@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -82,12 +83,15 @@ type limitTarget struct {
 
 // loadAudit reads the audit log in a Cmd.
 func (m Model) loadAudit() tea.Cmd {
-	path := m.opt.AuditLog
+	path, open := m.opt.AuditLog, m.opt.OpenFile
 	if path == "" {
 		return nil
 	}
+	if open == nil {
+		open = os.Open
+	}
 	return func() tea.Msg {
-		recs, _, err := actions.ReadAudit(path)
+		recs, _, err := actions.ReadAuditWith(open, path)
 		return auditMsg{recs, err}
 	}
 }

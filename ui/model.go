@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -25,8 +26,10 @@ type Options struct {
 	Replay   string // the file being replayed, shown in the title
 	// Actor makes the changes (enter, limit); nil refuses them all, as read-only mode does.
 	Actor actions.Actor
-	// AuditLog is the file the Audit view reads.
+	// AuditLog is the file the Audit view reads, opened by OpenFile (os.Open when nil; read-only
+	// mode's files helper otherwise: the log is root's).
 	AuditLog string
+	OpenFile func(string) (*os.File, error)
 	// Tick schedules the next refresh (tea.Tick when nil); tests give one of their own.
 	Tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }

@@ -196,7 +196,7 @@ __attribute__((constructor)) static void isotop_early(int argc, char **argv, cha
 	(void)envp;
 	if (readOnlyAsked(argc, argv)) {
 		isotop_readonly_lockdown();
-		if (getenv("_ISOTOP_ENTER") || (argc > 0 && child(argv[0]))) {
+		if (getenv("_ISOTOP_ENTER") || getenv("_ISOTOP_SANDBOX") || (argc > 0 && child(argv[0]))) {
 			// A re-executed child's job is to change the host: never in read-only mode.
 			fprintf(stderr, "isotop: read-only mode: refusing to enter namespaces or start a sandbox\n");
 			_exit(126);

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // EnterEnv is the variable by which actions.Enter hands early.c the namespaces to enter: "ns=FD,…
@@ -35,9 +37,13 @@ type Lockdown struct {
 	Requested string // what early.c reported: "asked=flag uid=isotop(998) helper=1234 helper_landlock=7 caps=…"
 	Identity  string // "isotop(998)" or "nobody(65534)"
 	Main      Process
-	Helper    *Process // nil when there is none
-	// HelperLandlock is the helper's Landlock ABI ("7"), or why it has none.
+	Helper    *Process // the namespace helper, nil when there is none
+	// HelperLandlock is the namespace helper's Landlock ABI ("7"), or why it has none.
 	HelperLandlock string
+	// Files is the files helper, nil when there is none (no Landlock); FilesLandlock its ABI
+	// and the number of directories it may read beneath ("7,dirs=4").
+	Files         *Process
+	FilesLandlock string
 }
 
 // Capability bits (linux/capability.h).
@@ -47,10 +53,29 @@ const (
 	CapSysAdmin      = 21
 )
 
+// refusedHere checks, from inside, that this process's filter is isotop's: calls its allow-list
+// refuses are refused (a stand-in libseccomp that loaded an allow-all filter would still show
+// "Seccomp: 2"). Each would be harmless if it worked: a socket, /dev/null opened for writing.
+func refusedHere() error {
+	if fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0); err != unix.EPERM {
+		if err == nil {
+			unix.Close(fd)
+		}
+		return fmt.Errorf("the filter in force let socket(AF_INET) through (%v)", err)
+	}
+	if fd, err := unix.Open("/dev/null", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != unix.EPERM {
+		if err == nil {
+			unix.Close(fd)
+		}
+		return fmt.Errorf("the filter in force let an open for writing through (%v)", err)
+	}
+	return nil
+}
+
 // Current reads the lockdown in force on this process and its helper.
 func Current() (Lockdown, error) {
 	l := Lockdown{ReadOnly: readOnly(), Requested: reported()}
-	helper := 0
+	helper, files := 0, 0
 	for _, f := range strings.Fields(l.Requested) {
 		k, v, _ := strings.Cut(f, "=")
 		switch k {
@@ -60,18 +85,28 @@ func Current() (Lockdown, error) {
 			helper, _ = strconv.Atoi(v)
 		case "helper_landlock":
 			l.HelperLandlock = v
+		case "files":
+			files, _ = strconv.Atoi(v)
+		case "files_landlock":
+			l.FilesLandlock = v
 		}
 	}
 	var err error
 	if l.Main, err = status("self"); err != nil {
 		return l, err
 	}
-	if helper > 0 {
-		p, err := status(strconv.Itoa(helper))
-		if err != nil {
-			return l, fmt.Errorf("the namespace helper (pid %d): %w", helper, err)
+	for _, h := range []struct {
+		pid  int
+		to   **Process
+		what string
+	}{{helper, &l.Helper, "the namespace helper"}, {files, &l.Files, "the files helper"}} {
+		if h.pid > 0 {
+			p, err := status(strconv.Itoa(h.pid))
+			if err != nil {
+				return l, fmt.Errorf("%s (pid %d): %w", h.what, h.pid, err)
+			}
+			*h.to = &p
 		}
-		l.Helper = &p
 	}
 	return l, nil
 }
@@ -134,11 +169,16 @@ func (l Lockdown) Enforced() error {
 	case strings.Contains(l.Requested, "failed"):
 		return fmt.Errorf("the lockdown failed: %s", l.Requested)
 	}
-	if err := l.Main.check("isotop", 1<<CapSysPtrace|1<<CapDACReadSearch); err != nil {
+	if err := l.Main.check("isotop", 1<<CapSysPtrace); err != nil {
 		return err
 	}
-	if l.Main.CapBnd&^(1<<CapSysPtrace|1<<CapDACReadSearch) != 0 {
-		return fmt.Errorf("isotop's bounding set %#x holds more than ptrace and dac_read_search", l.Main.CapBnd)
+	if l.Main.CapBnd&^(1<<CapSysPtrace) != 0 {
+		return fmt.Errorf("isotop's bounding set %#x holds more than ptrace", l.Main.CapBnd)
+	}
+	if l.Main.PID == os.Getpid() {
+		if err := refusedHere(); err != nil {
+			return err
+		}
 	}
 	if l.Helper == nil {
 		return fmt.Errorf("no namespace helper: %s", l.Requested)
@@ -149,19 +189,40 @@ func (l Lockdown) Enforced() error {
 	if l.Helper.UID != l.Main.UID {
 		return fmt.Errorf("the namespace helper runs as uid %d, isotop as %d", l.Helper.UID, l.Main.UID)
 	}
+	if f := l.Files; f != nil {
+		if err := f.check("the files helper", 1<<CapDACReadSearch); err != nil {
+			return err
+		}
+		if f.UID != l.Main.UID {
+			return fmt.Errorf("the files helper runs as uid %d, isotop as %d", f.UID, l.Main.UID)
+		}
+	}
 	return nil
 }
 
-// Summary is a one-line account for the screen.
+// Summary is an account for the screen, a part per process, "; " between them.
 func (l Lockdown) Summary() string {
-	s := fmt.Sprintf("uid %s, caps ptrace+dac_read_search, seccomp allow-list, no_new_privs", l.Identity)
-	if l.Helper != nil {
-		s += fmt.Sprintf("; netns/uts helper pid %d: sys_admin only, seccomp", l.Helper.PID)
-		if _, err := strconv.Atoi(l.HelperLandlock); err == nil {
-			s += ", landlock ABI " + l.HelperLandlock
-		} else if l.HelperLandlock != "" {
-			s += ", landlock " + l.HelperLandlock
+	s := fmt.Sprintf("uid %s, caps ptrace only, seccomp allow-list, no_new_privs", l.Identity)
+	landlock := func(v string) string {
+		abi, rest, _ := strings.Cut(v, ",")
+		if _, err := strconv.Atoi(abi); err == nil {
+			if dirs, ok := strings.CutPrefix(rest, "dirs="); ok {
+				return ", landlock ABI " + abi + ", reads " + dirs + " state dirs"
+			}
+			return ", landlock ABI " + abi
 		}
+		if v != "" {
+			return ", landlock " + v
+		}
+		return ""
+	}
+	if l.Helper != nil {
+		s += fmt.Sprintf("; netns/uts helper pid %d: sys_admin only, seccomp%s", l.Helper.PID, landlock(l.HelperLandlock))
+	}
+	if l.Files != nil {
+		s += fmt.Sprintf("; files helper pid %d: dac_read_search only, seccomp%s", l.Files.PID, landlock(l.FilesLandlock))
+	} else {
+		s += "; no files helper (no Landlock): root-only runtime files unread"
 	}
 	return s
 }

@@ -18,10 +18,13 @@ func readOnly() bool { return C.isotop_readonly != 0 }
 
 func helperFD() int { return int(C.isotop_helper_fd) }
 
+func filesFD() int { return int(C.isotop_files_fd) }
+
 // replySize and the layout of struct isotop_reply, for the helper's client.
 const (
 	replySize   = C.sizeof_struct_isotop_reply
 	requestSize = C.sizeof_struct_isotop_request
 	opNetlink   = C.ISOTOP_OP_NETLINK
 	opUTSName   = C.ISOTOP_OP_UTSNAME
+	opOpen      = C.ISOTOP_OP_OPEN
 )

@@ -2,7 +2,10 @@
 
 package early
 
-import "errors"
+import (
+	"errors"
+	"os"
+)
 
 // Built is whether early.c is linked in (it needs cgo): without it, read-only mode cannot be
 // enforced (isotop refuses to start in it) and isotop enter cannot enter namespaces.
@@ -21,6 +24,9 @@ func NewHelper() (*Helper, error) {
 
 // NetlinkSocket is not available without cgo.
 func (*Helper) NetlinkSocket(int) (int, error) { return -1, errors.New("no namespace helper") }
+
+// OpenFile is not available without cgo.
+func (*Helper) OpenFile(string) (*os.File, error) { return nil, errors.New("no files helper") }
 
 // Hostname is not available without cgo.
 func (*Helper) Hostname(int) (string, error) { return "", errors.New("no namespace helper") }

@@ -46,11 +46,15 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 
 char isotop_lockdown[512];
 int isotop_helper_fd = -1;
+int isotop_files_fd = -1;
 int isotop_readonly;
 
 void isotop_note(const char *fmt, ...) {
@@ -168,19 +172,24 @@ static int load(scmp_filter_ctx ctx, int rc, const char *who) {
 	return 0;
 }
 
-// The ioctls the main process may make: its terminal's settings and size (no TIOCSTI, which
-// would type into the terminal after isotop ends; no TIOCSPGRP), the namespace queries of
-// ioctl_ns(2), and ethtool's (its get commands; set commands need CAP_NET_ADMIN).
+// The ioctls the main process may make: its own terminal's settings and size, on descriptors 0-2
+// only (no TIOCSTI, which would type into the terminal after isotop ends; no TIOCSPGRP; not on a
+// terminal it opened); the namespace queries of ioctl_ns(2) and ethtool's (its get commands: set
+// commands need CAP_NET_ADMIN) on any descriptor.
+static const unsigned long tty_ioctls[] = {TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCGPGRP, FIONREAD};
 static const unsigned long main_ioctls[] = {
-	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCGPGRP, FIONREAD,
 	0xb701 /* NS_GET_USERNS */, 0xb702 /* NS_GET_PARENT */, 0xb703 /* NS_GET_NSTYPE */,
 	0xb704 /* NS_GET_OWNER_UID */, 0x8946 /* SIOCETHTOOL */,
 };
 
 // isotop_main_profile: see the top of this file.
 int isotop_main_profile(const struct isotop_identity *id) {
-	static const int keep[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH};
-	if (become(id, keep, 2) != 0)
+	// CAP_SYS_PTRACE only: /proc/PID/ns and /proc/PID/root of every process. Not
+	// CAP_DAC_READ_SEARCH: with it any file may be opened for reading, and some opens act (a
+	// watchdog starts, a serial port raises DTR, another user's terminal or pipe gives up its
+	// input). What only root may read (the runtimes' state) comes from the files helper.
+	static const int keep[] = {CAP_SYS_PTRACE};
+	if (become(id, keep, 1) != 0)
 		return -1;
 	scmp_filter_ctx ctx = new_filter();
 	if (!ctx)
@@ -189,7 +198,8 @@ int isotop_main_profile(const struct isotop_identity *id) {
 	pid_t self = getpid();
 	// Files: read, never write. openat2's flags are in a struct a filter cannot read: ENOSYS,
 	// and callers fall back to openat. O_TMPFILE's own bit is __O_TMPFILE.
-	ALLOW_IF(ctx, openat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | 020000000, 0));
+	// (O_EXCL: an exclusive open of a block device would keep others from mounting it.)
+	ALLOW_IF(ctx, openat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_EXCL | 020000000, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
 	static const int plain[] = {
 		// reading and descriptors
@@ -229,18 +239,24 @@ int isotop_main_profile(const struct isotop_identity *id) {
 	ALLOW_IF(ctx, clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |
 		CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | 0x80 /* CLONE_NEWTIME */, CLONE_THREAD));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	// Signals to itself (its threads; its own process group, as a terminal program suspends).
+	// Signals to itself (its threads), and to its own process group only to stop, as a terminal
+	// program suspends (SIGCONT to the group would resume another user's stopped process in it).
 	ALLOW_IF(ctx, kill, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-	ALLOW_IF(ctx, kill, 1, SCMP_A0(SCMP_CMP_EQ, 0));
+	ALLOW_IF(ctx, kill, 2, SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A1(SCMP_CMP_EQ, SIGTSTP));
+	ALLOW_IF(ctx, kill, 2, SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A1(SCMP_CMP_EQ, SIGSTOP));
 	ALLOW_IF(ctx, tgkill, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
 	// Its own resource limits only (Go raises RLIMIT_NOFILE; prlimit on another process is out).
 	ALLOW_IF(ctx, prlimit64, 1, SCMP_A0(SCMP_CMP_EQ, 0));
 	ALLOW_IF(ctx, prlimit64, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
 	// Descriptor flags, but no locks or leases (a lock on a read-only descriptor can still
-	// block another process), no owner or signal.
-	static const int fcntls[] = {F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC, F_GETPIPE_SZ};
+	// block another process), no owner or signal; and the status flags (O_NONBLOCK) not of
+	// descriptors 0-2, whose open file the shell that started isotop shares.
+	static const int fcntls[] = {F_GETFD, F_SETFD, F_GETFL, F_DUPFD, F_DUPFD_CLOEXEC, F_GETPIPE_SZ};
 	for (size_t i = 0; i < sizeof fcntls / sizeof fcntls[0]; i++)
 		ALLOW_IF(ctx, fcntl, 1, SCMP_A1(SCMP_CMP_EQ, fcntls[i]));
+	ALLOW_IF(ctx, fcntl, 2, SCMP_A0(SCMP_CMP_GT, 2), SCMP_A1(SCMP_CMP_EQ, F_SETFL));
+	for (size_t i = 0; i < sizeof tty_ioctls / sizeof tty_ioctls[0]; i++)
+		ALLOW_IF(ctx, ioctl, 2, SCMP_A0(SCMP_CMP_LE, 2), SCMP_A1(SCMP_CMP_EQ, tty_ioctls[i]));
 	for (size_t i = 0; i < sizeof main_ioctls / sizeof main_ioctls[0]; i++)
 		ALLOW_IF(ctx, ioctl, 1, SCMP_A1(SCMP_CMP_EQ, main_ioctls[i]));
 	// prctl: naming its memory and threads, and reading its own state.
@@ -251,8 +267,6 @@ int isotop_main_profile(const struct isotop_identity *id) {
 	return load(ctx, rc, "main");
 }
 
-// landlock_nothing puts the calling process in a Landlock domain that handles every access right
-// the running kernel knows and grants none.
 #ifndef __NR_landlock_create_ruleset
 #define __NR_landlock_create_ruleset 444
 #define __NR_landlock_add_rule 445
@@ -263,11 +277,21 @@ struct ll_ruleset_attr {
 	uint64_t handled_access_net;
 	uint64_t scoped;
 };
-static int landlock_nothing(void) {
+struct ll_path_beneath {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+#define LL_READ_FILE (1ULL << 2)
+#define LL_READ_DIR (1ULL << 3)
+
+// landlock_beneath puts the calling process in a Landlock domain that handles every access right
+// the running kernel knows and grants only reading beneath the n directories open as dirs (none:
+// no file access at all). required says whether a kernel without Landlock is a failure.
+static int landlock_beneath(const int *dirs, int n, int required) {
 	long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, 1U /* LANDLOCK_CREATE_RULESET_VERSION */);
 	if (abi < 1) {
 		isotop_note("landlock=unavailable(%s)", strerror(errno));
-		return 0; // seccomp is the wall then: the helper's allow-list has no open at all
+		return required ? -1 : 0; // the helper's allow-list, which has no open at all, is the wall
 	}
 	static const int fs_bits_by_abi[] = {0, 13, 14, 15, 15, 16, 16, 16};
 	int bits = fs_bits_by_abi[abi < 7 ? abi : 7];
@@ -282,6 +306,14 @@ static int landlock_nothing(void) {
 		size = sizeof attr;
 	}
 	int fd = syscall(__NR_landlock_create_ruleset, &attr, size, 0);
+	for (int i = 0; fd >= 0 && i < n; i++) {
+		struct ll_path_beneath rule = {.allowed_access = LL_READ_FILE | LL_READ_DIR, .parent_fd = dirs[i]};
+		if (syscall(__NR_landlock_add_rule, fd, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0) != 0) {
+			isotop_note("landlock=failed(rule: %s)", strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
 	if (fd < 0 || syscall(__NR_landlock_restrict_self, fd, 0) != 0) {
 		isotop_note("landlock=failed(%s)", strerror(errno));
 		if (fd >= 0)
@@ -293,29 +325,41 @@ static int landlock_nothing(void) {
 	return 0;
 }
 
+// close_all_but closes every descriptor but keep: a helper holds nothing of the main process's
+// (not the terminal, not stdout).
+static void close_all_but(int keep) {
+	for (int fd = 0; fd < keep; fd++)
+		close(fd);
+	if (syscall(SYS_close_range, keep + 1, ~0U, 0) != 0)
+		for (int fd = keep + 1; fd < 4096; fd++)
+			close(fd);
+}
+
+static uid_t helper_uid; // set before the filter, which has no getuid
+
 // isotop_helper_profile: see the top of this file.
 int isotop_helper_profile(const struct isotop_identity *id, int sock) {
 	static const int keep[] = {CAP_SYS_ADMIN};
-	// Nothing of the main process's but its socket: not the terminal, not stdout.
-	for (int fd = 0; fd < sock; fd++)
-		close(fd);
-	if (syscall(SYS_close_range, sock + 1, ~0U, 0) != 0)
-		for (int fd = sock + 1; fd < 4096; fd++)
-			close(fd);
+	close_all_but(sock);
 	if (chdir("/") != 0)
 		return -1;
 	pid_t parent = getppid();
 	if (become(id, keep, 1) != 0)
 		return -1;
+	helper_uid = getuid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); // after the uid change, which clears it
 	if (getppid() != parent)
 		_exit(0);
-	if (landlock_nothing() != 0)
+	if (landlock_beneath(NULL, 0, 0) != 0)
 		return -1;
 	scmp_filter_ctx ctx = new_filter();
 	if (!ctx)
 		return -1;
 	int rc = 0;
+	// The user namespaces that own a network namespace, up the chain (see owned_by_self).
+	ALLOW_IF(ctx, ioctl, 1, SCMP_A1(SCMP_CMP_EQ, 0xb701 /* NS_GET_USERNS */));
+	ALLOW_IF(ctx, ioctl, 1, SCMP_A1(SCMP_CMP_EQ, 0xb702 /* NS_GET_PARENT */));
+	ALLOW_IF(ctx, ioctl, 1, SCMP_A1(SCMP_CMP_EQ, 0xb704 /* NS_GET_OWNER_UID */));
 	ALLOW_IF(ctx, recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, sock));
 	ALLOW_IF(ctx, sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, sock));
 	ALLOW_IF(ctx, setns, 1, SCMP_A1(SCMP_CMP_EQ, CLONE_NEWNET));
@@ -354,6 +398,29 @@ static void failed(struct isotop_reply *r, const char *step) {
 	snprintf(r->step, sizeof r->step, "%s", step);
 }
 
+// owned_by_self reports whether a user namespace made by this process's uid owns the namespace
+// open as nsfd, or one of its ancestors does: there the kernel gives that uid every capability
+// (rtnetlink would take a change from a socket made inside it). The isotop user makes none, but
+// nobody, the identity when it is missing, may have.
+static int owned_by_self(int nsfd) {
+	int user = ioctl(nsfd, 0xb701 /* NS_GET_USERNS */);
+	for (int depth = 0; user >= 0 && depth < 40; depth++) {
+		uid_t owner;
+		int mine = ioctl(user, 0xb704 /* NS_GET_OWNER_UID */, &owner) == 0 && owner == helper_uid;
+		int parent = ioctl(user, 0xb702 /* NS_GET_PARENT */);
+		close(user);
+		if (mine) {
+			if (parent >= 0)
+				close(parent);
+			return 1;
+		}
+		user = parent; // EPERM at the top, or above what this process may see
+	}
+	if (user >= 0)
+		close(user);
+	return 0;
+}
+
 // isotop_helper_serve: one request at a time, each with exactly one namespace descriptor.
 void isotop_helper_serve(int sock) {
 	for (;;) {
@@ -387,7 +454,10 @@ void isotop_helper_serve(int sock) {
 		} else if (req.op == ISOTOP_OP_NETLINK) {
 			// No socket unless the setns worked: it would be the previous namespace's.
 			struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-			if (setns(fds[0], CLONE_NEWNET) != 0)
+			if (owned_by_self(fds[0])) {
+				errno = EPERM;
+				failed(&r, "owner");
+			} else if (setns(fds[0], CLONE_NEWNET) != 0)
 				failed(&r, "setns");
 			else if ((out = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0)
 				failed(&r, "socket");
@@ -415,6 +485,216 @@ void isotop_helper_serve(int sock) {
 	}
 }
 
+// The directories beneath which the files helper may read: the runtimes' own state (the names,
+// images and annotations of containers) and isotop's audit log; for Podman and CRI-O the
+// "*-containers" directories (not the layers, which hold what the containers wrote), of root's
+// storage and of each user's rootless one. Only those that exist when the lockdown is made.
+static const char *const files_dirs_fixed[] = {
+	"/var/lib/docker/containers", "/run/containerd/io.containerd.runtime.v2.task", "/var/lib/lxc", "/var/log/isotop",
+};
+
+static int add_dir(int *dirs, int n, int max, const char *path) {
+	if (n >= max)
+		return n;
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		dirs[n++] = fd;
+	return n;
+}
+
+static int add_containers_dirs(int *dirs, int n, int max, const char *storage) {
+	DIR *d = opendir(storage);
+	if (!d)
+		return n;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > 11 && !strcmp(e->d_name + l - 11, "-containers")) {
+			char p[4096];
+			snprintf(p, sizeof p, "%s/%s", storage, e->d_name);
+			n = add_dir(dirs, n, max, p);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static int files_dirs(int *dirs, int max) {
+	int n = 0;
+	for (size_t i = 0; i < sizeof files_dirs_fixed / sizeof files_dirs_fixed[0]; i++)
+		n = add_dir(dirs, n, max, files_dirs_fixed[i]);
+	n = add_containers_dirs(dirs, n, max, "/var/lib/containers/storage");
+	n = add_containers_dirs(dirs, n, max, "/run/containers/storage");
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	while (f && (pw = fgetpwent(f)) != NULL) {
+		char p[4096];
+		if (pw->pw_uid == 0 || !pw->pw_dir || pw->pw_dir[0] != '/')
+			continue;
+		snprintf(p, sizeof p, "%s/.local/share/containers/storage", pw->pw_dir);
+		n = add_containers_dirs(dirs, n, max, p);
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+// isotop_files_profile: the files helper, as the read-only identity with CAP_DAC_READ_SEARCH only
+// (to read what only root may), in a Landlock domain that grants reading beneath files_dirs and
+// nothing else, with an allow-list of what it does: receive a path, open it, check it is a regular
+// file or a directory, open that for reading, and send the descriptor. Without Landlock it does not
+// start (the main process then lacks what only root may read: partial data, said so).
+int isotop_files_profile(const struct isotop_identity *id, int sock) {
+	static const int keep[] = {CAP_DAC_READ_SEARCH};
+	int dirs[64];
+	int n = files_dirs(dirs, 64); // as root, before anything is dropped
+	int hi = sock;
+	for (int i = 0; i < n; i++)
+		hi = dirs[i] > hi ? dirs[i] : hi;
+	// Keep sock and the directories only.
+	for (int fd = 0; fd <= hi; fd++) {
+		int kept = fd == sock;
+		for (int i = 0; i < n; i++)
+			kept |= fd == dirs[i];
+		if (!kept)
+			close(fd);
+	}
+	if (syscall(SYS_close_range, hi + 1, ~0U, 0) != 0)
+		for (int fd = hi + 1; fd < 4096; fd++)
+			close(fd);
+	if (chdir("/") != 0)
+		return -1;
+	pid_t parent = getppid();
+	if (become(id, keep, 1) != 0)
+		return -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(0);
+	int rc = landlock_beneath(dirs, n, 1);
+	for (int i = 0; i < n; i++)
+		close(dirs[i]);
+	if (rc != 0)
+		return -1;
+	isotop_note("dirs=%d", n);
+	scmp_filter_ctx ctx = new_filter();
+	if (!ctx)
+		return -1;
+	rc = 0;
+	ALLOW_IF(ctx, recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, sock));
+	ALLOW_IF(ctx, sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, sock));
+	ALLOW_IF(ctx, openat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_EXCL | 020000000, 0));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
+	ALLOW(ctx, fstat);
+	ALLOW(ctx, newfstatat);
+	ALLOW(ctx, statx);
+	ALLOW(ctx, close);
+	ALLOW(ctx, exit);
+	ALLOW(ctx, exit_group);
+	ALLOW(ctx, rt_sigreturn);
+	ALLOW(ctx, restart_syscall);
+	return load(ctx, rc, "files");
+}
+
+// isotop_files_serve: one path at a time. A path is opened O_PATH (no device or FIFO opens on
+// that), its type checked, and only a regular file or a directory is then opened for reading,
+// through the O_PATH descriptor (the same inode, whatever happened to the path meanwhile); Landlock
+// checks that open against its rules, wherever a symlink led.
+void isotop_files_serve(int sock) {
+	static struct isotop_request req;
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+		struct iovec iov = {&req, sizeof req};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n == 0)
+			_exit(0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) // none is asked for
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+					int fd;
+					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+					close(fd);
+				}
+		struct isotop_reply r;
+		memset(&r, 0, sizeof r);
+		int out = -1;
+		req.path[sizeof req.path - 1] = 0;
+		if (n != sizeof req || req.op != ISOTOP_OP_OPEN || req.path[0] != '/') {
+			errno = EINVAL;
+			failed(&r, "request");
+		} else {
+			struct stat st;
+			int p = open(req.path, O_PATH | O_CLOEXEC);
+			if (p < 0) {
+				failed(&r, "open");
+			} else if (fstat(p, &st) != 0) {
+				failed(&r, "fstat");
+			} else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+				errno = EPERM;
+				failed(&r, "not a file");
+			} else {
+				char self[40];
+				snprintf(self, sizeof self, "/proc/self/fd/%d", p);
+				out = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+				if (out < 0)
+					failed(&r, "open");
+			}
+			if (p >= 0)
+				close(p);
+		}
+		reply(sock, &r, out);
+		if (out >= 0)
+			close(out);
+	}
+}
+
+// start_helper forks a helper with its profile and loop, waits for its first reply (how it locked
+// itself down) and returns the main process's end of its socket, or -1 (noted).
+static int start_helper(const char *name, const struct isotop_identity *id, int (*profile)(const struct isotop_identity *, int),
+			void (*serve)(int)) {
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		isotop_note("%s=failed(socketpair: %s)", name, strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		isotop_lockdown[0] = 0;
+		if (profile(id, sv[1]) == 0) {
+			struct isotop_reply hello;
+			memset(&hello, 0, sizeof hello);
+			snprintf(hello.name, sizeof hello.name, "%s", isotop_lockdown);
+			reply(sv[1], &hello, -1);
+			serve(sv[1]);
+		}
+		_exit(126); // a helper that could not lock itself down does nothing
+	}
+	close(sv[1]);
+	struct isotop_reply hello;
+	struct pollfd pfd = {.fd = sv[0], .events = POLLIN};
+	if (pid < 0) {
+		isotop_note("%s=failed(fork: %s)", name, strerror(errno));
+	} else if (poll(&pfd, 1, 5000) != 1 || recv(sv[0], &hello, sizeof hello, 0) != sizeof hello) {
+		isotop_note("%s=unavailable(it did not lock itself down)", name);
+		waitpid(pid, NULL, WNOHANG);
+	} else {
+		hello.name[sizeof hello.name - 1] = 0;
+		for (char *c = hello.name; *c; c++)
+			if (*c == ' ')
+				*c = ',';
+		isotop_note("%s=%d %s_%s", name, (int)pid, name, hello.name);
+		return sv[0];
+	}
+	close(sv[0]);
+	return -1;
+}
+
 // isotop_readonly_lockdown forks the helper, then locks this process down. A failure is noted
 // (and the Go side refuses to start: Lockdown.Enforced); nothing here gives up half way and runs
 // unlocked.
@@ -423,39 +703,8 @@ void isotop_readonly_lockdown(void) {
 	struct isotop_identity id;
 	int dedicated = isotop_identity_from("/etc/passwd", &id);
 	isotop_note("uid=%s(%u)%s", id.name, (unsigned)id.uid, dedicated ? "" : ",no-isotop-user");
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		isotop_note("helper=failed(socketpair: %s)", strerror(errno));
-	} else {
-		pid_t pid = fork();
-		if (pid == 0) {
-			close(sv[0]);
-			isotop_lockdown[0] = 0;
-			if (isotop_helper_profile(&id, sv[1]) == 0) {
-				// The first reply says how the helper locked itself down (its Landlock ABI).
-				struct isotop_reply hello;
-				memset(&hello, 0, sizeof hello);
-				snprintf(hello.name, sizeof hello.name, "%s", isotop_lockdown);
-				reply(sv[1], &hello, -1);
-				isotop_helper_serve(sv[1]);
-			}
-			_exit(126); // a helper that could not lock itself down does nothing
-		}
-		close(sv[1]);
-		struct isotop_reply hello;
-		struct pollfd pfd = {.fd = sv[0], .events = POLLIN};
-		if (pid < 0) {
-			isotop_note("helper=failed(fork: %s)", strerror(errno));
-			close(sv[0]);
-		} else if (poll(&pfd, 1, 5000) != 1 || recv(sv[0], &hello, sizeof hello, 0) != sizeof hello) {
-			isotop_note("helper=failed(it did not lock itself down)");
-			close(sv[0]);
-		} else {
-			hello.name[sizeof hello.name - 1] = 0;
-			isotop_helper_fd = sv[0];
-			isotop_note("helper=%d helper_%s", (int)pid, hello.name);
-		}
-	}
+	isotop_helper_fd = start_helper("helper", &id, isotop_helper_profile, isotop_helper_serve);
+	isotop_files_fd = start_helper("files", &id, isotop_files_profile, isotop_files_serve);
 	if (isotop_main_profile(&id) == 0)
-		isotop_note("caps=ptrace,dac_read_search no_new_privs=on seccomp=on");
+		isotop_note("caps=ptrace no_new_privs=on seccomp=on");
 }

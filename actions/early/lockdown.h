@@ -8,8 +8,10 @@
 
 // isotop_lockdown is the account of what was done, read by the Go side (Lockdown.Requested).
 extern char isotop_lockdown[512];
-// isotop_helper_fd is the main process's end of the helper's socket, -1 without a helper.
+// isotop_helper_fd and isotop_files_fd are the main process's ends of the helpers' sockets (the
+// namespace helper's, the files helper's), -1 without one.
 extern int isotop_helper_fd;
+extern int isotop_files_fd;
 // isotop_readonly is 1 once the lockdown ran (whatever it achieved), for the Go side.
 extern int isotop_readonly;
 
@@ -24,9 +26,14 @@ int isotop_identity_from(const char *passwd, struct isotop_identity *id);
 // Helper protocol (a SOCK_SEQPACKET pair): the main process sends a request with one namespace
 // descriptor (SCM_RIGHTS); the helper answers with a reply, and for ISOTOP_OP_NETLINK one
 // descriptor, a NETLINK_ROUTE socket made inside that network namespace.
-enum { ISOTOP_OP_NETLINK = 1, ISOTOP_OP_UTSNAME = 2 };
+//
+// The files helper takes a request with a path and no descriptor (ISOTOP_OP_OPEN) and answers with
+// one descriptor, open for reading, of a regular file or a directory beneath the runtimes' state
+// directories (ISOTOP_FILES_DIRS), or an error.
+enum { ISOTOP_OP_NETLINK = 1, ISOTOP_OP_UTSNAME = 2, ISOTOP_OP_OPEN = 3 };
 struct isotop_request {
 	unsigned int op;
+	char path[4096]; // ISOTOP_OP_OPEN
 };
 struct isotop_reply {
 	int err; // 0, or the errno of the step that failed
@@ -39,8 +46,11 @@ struct isotop_reply {
 // that grants nothing. They return 0, or -1 with what failed noted in isotop_lockdown.
 int isotop_main_profile(const struct isotop_identity *id);
 int isotop_helper_profile(const struct isotop_identity *id, int sock);
-// isotop_helper_serve answers requests on sock until the main process closes its end.
+int isotop_files_profile(const struct isotop_identity *id, int sock);
+// isotop_helper_serve and isotop_files_serve answer requests on sock until the main process closes
+// its end.
 void isotop_helper_serve(int sock);
+void isotop_files_serve(int sock);
 // isotop_readonly_lockdown forks the helper and locks this process down (early.c's entry).
 void isotop_readonly_lockdown(void);
 

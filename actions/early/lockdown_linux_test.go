@@ -51,6 +51,26 @@ type targets struct {
 	utsPID        int
 	utsName       string
 	extraSockets  []string
+	ownNetnsPID   int // in a netns of a user namespace the read-only identity made
+	device, pty   string
+	pipe, secret  string
+}
+
+// identity is the read-only identity as lockdown.c picks it: the isotop user, else nobody.
+func identity(t *testing.T) (uid, gid int) {
+	b, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, gid = 65534, 65534
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Split(l, ":")
+		if len(f) > 3 && (f[0] == "isotop" || (f[0] == "nobody" && uid == 65534)) {
+			uid, _ = strconv.Atoi(f[2])
+			gid, _ = strconv.Atoi(f[3])
+		}
+	}
+	return uid, gid
 }
 
 func setUp(t *testing.T) *targets {
@@ -103,6 +123,38 @@ func setUp(t *testing.T) *targets {
 	tg.netnsPID = startShell(t, "unshare", "--user", "--map-root-user", "--net", "--fork", "--kill-child", "sh", "-c", "ip link set lo up && exec sleep 86392")
 	tg.utsName = probetest.Name(t)
 	tg.utsPID = startShell(t, "unshare", "--uts", "--fork", "--kill-child", "sh", "-c", "hostname "+tg.utsName+" && exec sleep 86391")
+	// A user and network namespace the read-only identity itself made (lo up): the kernel would
+	// give that uid every capability there.
+	uid, gid := identity(t)
+	tg.ownNetnsPID = startShell(t, "setpriv", "--reuid="+strconv.Itoa(uid), "--regid="+strconv.Itoa(gid), "--clear-groups",
+		"unshare", "--user", "--map-root-user", "--net", "--fork", "--kill-child", "sh", "-c", "ip link set lo up && exec sleep 86386")
+	// Root's own: a device node, a terminal, a pipe, a secret.
+	tg.device = filepath.Join(tg.dir, "zero")
+	must(t, unix.Mknod(tg.device, unix.S_IFCHR|0o600, int(unix.Mkdev(1, 5))))
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	must(t, unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0))
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.pty = "/dev/pts/" + strconv.Itoa(n)
+	must(t, os.Chmod(tg.pty, 0o600))
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := exec.Command("sleep", "86385")
+	reader.Stdin = r
+	probetest.Start(t, reader)
+	r.Close()
+	t.Cleanup(func() { w.Close() })
+	tg.pipe = fmt.Sprintf("/proc/%d/fd/0", reader.Process.Pid)
+	tg.secret = filepath.Join(tg.dir, "secret")
+	must(t, os.WriteFile(tg.secret, []byte("root only"), 0o600))
 	return tg
 }
 
@@ -133,7 +185,8 @@ func startShell(t *testing.T, name string, args ...string) int {
 
 func (tg *targets) args(mode string) []string {
 	a := []string{mode, "dir=" + tg.dir, "rootfile=" + tg.rootFile, "unixsock=" + tg.sock, "victim=" + strconv.Itoa(tg.victim),
-		"shm=" + strconv.Itoa(tg.shm), "netns=" + strconv.Itoa(tg.netnsPID), "uts=" + strconv.Itoa(tg.utsPID)}
+		"shm=" + strconv.Itoa(tg.shm), "netns=" + strconv.Itoa(tg.netnsPID), "uts=" + strconv.Itoa(tg.utsPID),
+		"ownnetns=" + strconv.Itoa(tg.ownNetnsPID), "device=" + tg.device, "pty=" + tg.pty, "pipe=" + tg.pipe, "secret=" + tg.secret}
 	for _, s := range tg.extraSockets {
 		a = append(a, "sock="+s)
 	}
@@ -167,8 +220,11 @@ func (tg *targets) unchanged(t *testing.T, who string) {
 			t.Errorf("%s: %s changed: %q %v", who, f, b, err)
 		}
 	}
-	if ents, _ := os.ReadDir(tg.dir); len(ents) != 3 {
-		t.Errorf("%s: %s holds %d entries, want its 3", who, tg.dir, len(ents))
+	if ents, _ := os.ReadDir(tg.dir); len(ents) != 5 {
+		t.Errorf("%s: %s holds %d entries, want its 5", who, tg.dir, len(ents))
+	}
+	if own, _ := exec.Command("nsenter", "-t", strconv.Itoa(tg.ownNetnsPID), "-n", "ip", "-o", "link", "show", "lo").Output(); !strings.Contains(string(own), ",UP") {
+		t.Errorf("%s: lo of the identity's own netns is no longer up: %s", who, own)
 	}
 	if n := tg.accepted.Load(); n != 0 {
 		t.Errorf("%s: %d connections reached the root-owned socket", who, n)
@@ -206,7 +262,7 @@ func (tg *targets) unchanged(t *testing.T, who string) {
 func TestLockdownAttacks(t *testing.T) {
 	tg := setUp(t)
 	bin := buildAttack(t, t.TempDir(), true)
-	for _, mode := range []string{"main", "helper"} {
+	for _, mode := range []string{"main", "helper", "files"} {
 		res := attack(t, bin, tg.args(mode))
 		for k, v := range res {
 			if k == "profile" || k == "terminal input seen" {
@@ -219,9 +275,16 @@ func TestLockdownAttacks(t *testing.T) {
 		if res["terminal input seen"] != "0" {
 			t.Errorf("%s process: TIOCSTI typed into the terminal: %s bytes", mode, res["terminal input seen"])
 		}
-		for _, want := range []string{"execve /bin/true", "io_uring_setup", "fanotify_init", "TIOCSTI into its terminal",
+		want := []string{"execve /bin/true", "io_uring_setup", "fanotify_init", "TIOCSTI into its terminal",
 			"rtnetlink: take lo down in a netns of a root-made user namespace", "shmctl IPC_RMID of root's segment",
-			"prlimit another process", "connect to a root-owned unix socket", "ptrace attach", "mount tmpfs"} {
+			"prlimit another process", "connect to a root-owned unix socket", "ptrace attach", "mount tmpfs",
+			"open a device of root's", "open another terminal of root's", "open another process's pipe", "read a file of root's",
+			"open O_EXCL", "F_SETFL O_NONBLOCK on stdin", "SIGCONT to its process group"}
+		if mode == "main" {
+			want = append(want, "rtnetlink: take lo down in a netns of a user namespace of its own uid", "TCSETS on a terminal beyond descriptors 0-2",
+				"files helper: a device", "files helper: a file outside its directories", "files helper: /etc/shadow", "files helper: a path with ..")
+		}
+		for _, want := range want {
 			if _, ok := res[want]; !ok {
 				t.Errorf("%s process: the driver did not try %q", mode, want)
 			}
@@ -236,7 +299,9 @@ func TestLockdownAttacks(t *testing.T) {
 	for _, held := range []string{"open root's file for writing", "write /proc/sys/kernel/printk_ratelimit",
 		"write the victim's /proc/PID/mem", "connect to a root-owned unix socket", "kill another process",
 		"prlimit another process", "shmctl IPC_RMID of root's segment", "rtnetlink: take lo down in a netns of a root-made user namespace",
-		"mount tmpfs", "pivot_root", "sethostname", "fanotify_init"} {
+		"mount tmpfs", "pivot_root", "sethostname", "fanotify_init",
+		// without CAP_DAC_READ_SEARCH: no device, terminal, pipe or file of root's
+		"open a device of root's", "open another terminal of root's", "open another process's pipe", "read a file of root's"} {
 		if !strings.HasPrefix(res[held], "refused ") {
 			t.Errorf("main process without seccomp: %s: %s (the identity and capabilities should hold it)", held, res[held])
 		}

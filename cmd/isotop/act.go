@@ -75,7 +75,7 @@ func (m mode) probeFS(proc, sys string) (probe.FS, error) {
 		if err != nil {
 			return fs, err
 		}
-		fs.Namespaces = h
+		fs.Opener = h
 	}
 	return fs, nil
 }

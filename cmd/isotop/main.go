@@ -38,8 +38,8 @@ Usage:
 enter, limit and sandbox (and the TUI) also take --read-only and --audit-log FILE (default
 /var/log/isotop/audit.jsonl, one JSON line per action). Read-only mode (--read-only, or
 ISOTOP_READONLY set to anything but 0, false, no or off) sees everything and changes nothing, held
-by the kernel: another uid, two capabilities (ptrace, dac_read_search), seccomp allow-lists, and a
-Landlock'd helper for setns. "isotop COMMAND --help" tells more.
+by the kernel: another uid, one capability (ptrace), seccomp allow-lists, and Landlock'd
+helpers for setns and root-only files. "isotop COMMAND --help" tells more.
 `
 
 func main() {

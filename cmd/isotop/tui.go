@@ -69,6 +69,9 @@ func runTUI(args []string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "isotop: %v\n", err)
 			return 1
 		}
+		if fs.Opener != nil {
+			opt.OpenFile = fs.Opener.OpenFile
+		}
 		col := probe.NewCollector(fs)
 		defer col.Close()
 		src = col.Snapshot

@@ -13,7 +13,15 @@
 //     shm=ID         a SysV shared memory segment of root's
 //     netns=PID      a process in a network namespace owned by a user namespace root made
 //     uts=PID        a process in a UTS namespace of its own
+//     ownnetns=PID   a process in a network namespace owned by a user namespace the read-only
+//                    identity made (nobody's may exist when the isotop user is missing)
+//     device=PATH    a device node of root's (0600)
+//     pty=PATH       the slave of a pseudo-terminal of root's (0600)
+//     pipe=PATH      /proc/PID/fd/N of a pipe of root's
+//     secret=PATH    a file of root's (0600) outside every directory the files helper may read
 //
+// Modes: main (the real entry: isotop_readonly_lockdown, which forks both helpers, then asks
+// them what the main process may ask: a netlink socket, a file), helper, files.
 // The namespace descriptors are opened before the lockdown by the parent and handed over the
 // socket, as isotop's main process hands them to its helper.
 #define _GNU_SOURCE
@@ -42,6 +50,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "../lockdown.h"
@@ -150,6 +159,32 @@ static int ask_helper_socket(int fd) {
 	return out;
 }
 
+// ask_files asks the real files helper to open path, as isotop's Go side does; the descriptor it
+// answers with (none is expected) would be an attempt that worked.
+static long ask_files(const char *path) {
+	if (!path) {
+		errno = ENOENT;
+		return -1;
+	}
+	static struct isotop_request req;
+	memset(&req, 0, sizeof req);
+	req.op = ISOTOP_OP_OPEN;
+	snprintf(req.path, sizeof req.path, "%s", path);
+	if (send(isotop_files_fd, &req, sizeof req, MSG_NOSIGNAL) < 0)
+		return -1;
+	struct isotop_reply rep;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&rep, sizeof rep};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	if (recvmsg(isotop_files_fd, &mh, 0) != sizeof rep)
+		return -1;
+	if (rep.err) {
+		errno = rep.err;
+		return -1;
+	}
+	return 0;
+}
+
 static long sock_connect(const char *path) {
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -189,6 +224,14 @@ static void attacks(int argc, char **argv, int netns_fd, int uts_fd, int pty) {
 	report("flock a file read", ro >= 0 ? flock(ro, LOCK_EX | LOCK_NB) : -1);
 	if (ro >= 0)
 		close(ro);
+	report("open O_EXCL", open(rootfile, O_RDONLY | O_EXCL | O_CLOEXEC));
+	const char *device = arg(argc, argv, "device"), *ptyp = arg(argc, argv, "pty"), *pipe = arg(argc, argv, "pipe");
+	const char *secret = arg(argc, argv, "secret");
+	report("open a device of root's", device ? open(device, O_RDONLY | O_CLOEXEC) : -1);
+	report("open another terminal of root's", ptyp ? open(ptyp, O_RDONLY | O_NOCTTY | O_CLOEXEC) : -1);
+	report("open another process's pipe", pipe ? open(pipe, O_RDONLY | O_CLOEXEC) : -1);
+	report("read a file of root's", secret ? open(secret, O_RDONLY | O_CLOEXEC) : -1);
+	report("F_SETFL O_NONBLOCK on stdin", fcntl(0, F_SETFL, O_NONBLOCK));
 
 	// Programs, sockets, the terminal.
 	// In a child, so that an exec that works (without the filter) does not end the driver; with
@@ -212,10 +255,14 @@ static void attacks(int argc, char **argv, int netns_fd, int uts_fd, int pty) {
 	report("socket(AF_INET)", socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	char c = 'x';
 	report("TIOCSTI into its terminal", pty >= 0 ? ioctl(pty, TIOCSTI, &c) : (errno = EBADF, -1));
+	struct termios tio;
+	memset(&tio, 0, sizeof tio);
+	report("TCSETS on a terminal beyond descriptors 0-2", pty >= 0 ? ioctl(pty, TCSETS, &tio) : (errno = EBADF, -1));
 	report("open another terminal", open("/dev/ptmx", O_RDWR | O_CLOEXEC));
 
 	// Other processes and host-wide objects.
 	report("kill another process", victim ? kill(victim, SIGKILL) : -1);
+	report("SIGCONT to its process group", kill(0, SIGCONT));
 	struct rlimit rl = {1, 1};
 	report("prlimit another process", victim ? prlimit(victim, RLIMIT_NOFILE, &rl, NULL) : -1);
 	report("ptrace attach", victim ? ptrace(PTRACE_ATTACH, victim, 0, 0) : -1);
@@ -251,6 +298,20 @@ static void attacks(int argc, char **argv, int netns_fd, int uts_fd, int pty) {
 			nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 		report("rtnetlink: take lo down in a netns of a root-made user namespace", nl >= 0 ? link_down(nl) : -1);
 	}
+	const char *own = arg(argc, argv, "ownnetns");
+	if (own && isotop_helper_fd >= 0) {
+		char p[64];
+		snprintf(p, sizeof p, "/proc/%s/ns/net", own);
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		int nl = fd >= 0 ? ask_helper_socket(fd) : -1;
+		report("rtnetlink: take lo down in a netns of a user namespace of its own uid", nl >= 0 ? link_down(nl) : -1);
+	}
+	if (isotop_files_fd >= 0) {
+		report("files helper: a device", ask_files(device));
+		report("files helper: a file outside its directories", ask_files(secret));
+		report("files helper: /etc/shadow", ask_files("/etc/shadow"));
+		report("files helper: a path with ..", ask_files("/var/lib/docker/containers/../../../../etc/shadow"));
+	}
 	if (uts_fd >= 0 && isotop_helper_fd < 0) {
 		long rc = setns(uts_fd, CLONE_NEWUTS);
 		report("sethostname in another UTS namespace", rc == 0 ? sethostname("isotop-pwned", 12) : -1);
@@ -280,11 +341,11 @@ static int landlock_read(const char *victim) {
 int main(int argc, char **argv) {
 	if (argc >= 3 && !strcmp(argv[1], "landlock-read"))
 		return landlock_read(argv[2]);
-	if (argc < 2 || (strcmp(argv[1], "main") && strcmp(argv[1], "helper"))) {
-		fprintf(stderr, "usage: attack main|helper KEY=VALUE... | attack landlock-read PID\n");
+	if (argc < 2 || (strcmp(argv[1], "main") && strcmp(argv[1], "helper") && strcmp(argv[1], "files"))) {
+		fprintf(stderr, "usage: attack main|helper|files KEY=VALUE... | attack landlock-read PID\n");
 		return 2;
 	}
-	int helper = !strcmp(argv[1], "helper");
+	int helper = !strcmp(argv[1], "helper"), files = !strcmp(argv[1], "files");
 	struct isotop_identity id;
 	isotop_identity_from("/etc/passwd", &id);
 	int sv[2];
@@ -302,16 +363,16 @@ int main(int argc, char **argv) {
 		ioctl(slave, TIOCSCTTY, 0);
 		int netns_fd = -1, uts_fd = -1;
 		report_fd = sv[1];
-		if (helper) {
-			if (isotop_helper_profile(&id, sv[1]) != 0) {
+		if (helper || files) {
+			if ((helper ? isotop_helper_profile(&id, sv[1]) : isotop_files_profile(&id, sv[1])) != 0) {
 				report(isotop_lockdown, 1);
 				_exit(3);
 			}
-			slave = -1; // closed by the profile, as the helper holds no terminal
+			slave = -1; // closed by the profile, as the helpers hold no terminal
 		} else {
 			// The real entry: the helper forked and locked down, then this process.
 			isotop_readonly_lockdown();
-			if (strstr(isotop_lockdown, "failed") || isotop_helper_fd < 0) {
+			if (strstr(isotop_lockdown, "failed") || isotop_helper_fd < 0 || isotop_files_fd < 0) {
 				report(isotop_lockdown, 1);
 				_exit(3);
 			}
