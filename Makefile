@@ -45,7 +45,7 @@ test: deps lint
 # The tests that boot a kernel whose only cgroup hierarchy is v2 (qemu, no KVM needed; the pinned
 # Debian kernel is downloaded once into ~/.cache/isotop/v2host) and run the live tests in it.
 test-v2: deps
-	ISOTOP_TEST_V2=1 $(GO) test -count=1 -p 1 -run '^TestV2' ./probe/probetest/v2host ./probe ./actions
+	ISOTOP_TEST_V2=1 $(GO) test -count=1 -p 1 -run '^TestV2' ./probe/probetest/v2host ./probe ./actions ./cmd/isotop
 
 # Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes, the TUI's CPU
 # against htop's over 30 s on ~4000 processes, and the cgroup reading against containerd/cgroups/v3

@@ -62,16 +62,44 @@ func (c *Collector) Watch(ctx context.Context, ready func()) error {
 			found = true
 		}
 	}
+	c.mu.Lock()
+	c.watching = len(w.wds)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.watching = 0
+		c.mu.Unlock()
+	}()
 	if ready != nil {
 		ready()
 	}
 	if !found {
 		return nil
 	}
+	// The end of ctx wakes the poll through an eventfd: the watcher sleeps in the kernel until
+	// a counter moves, and wakes every 100 ms only while an increase waits to be placed.
+	stop, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(stop)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			unix.Write(stop, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+		case <-done:
+		}
+	}()
 	buf := make([]byte, 64<<10)
 	for ctx.Err() == nil {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if _, err := unix.Poll(fds, 100); err != nil && err != unix.EINTR {
+		timeout := -1
+		if len(w.since) > 0 {
+			timeout = 100
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(stop), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, timeout); err != nil && err != unix.EINTR {
 			return err
 		}
 		n, err := unix.Read(fd, buf)

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -20,9 +21,10 @@ type Collector struct {
 	prev  *Snapshot
 	procs *procCache
 
-	mu     sync.Mutex
-	counts map[string]map[string]uint64 // cgroup path → counter → last value seen
-	events []CgroupEvent                // newest last, at most maxEvents
+	mu       sync.Mutex
+	counts   map[string]map[string]uint64 // cgroup path → counter → last value seen
+	events   []CgroupEvent                // newest last, at most maxEvents
+	watching int                          // inotify watches while Watch runs
 }
 
 // maxEvents bounds the event history a Collector keeps.
@@ -64,6 +66,10 @@ func (c *Collector) Snapshot() (*Snapshot, error) {
 	}
 	c.record(deepest(batch, c.events, since))
 	s.CgroupEvents = slices.Clone(c.events)
+	s.EventsFrom = "counters between snapshots"
+	if c.watching > 0 {
+		s.EventsFrom = fmt.Sprintf("inotify on the v2 cgroups' event files (%d watches), and counters between snapshots", c.watching)
+	}
 	c.mu.Unlock()
 	if s.CgroupEvents == nil {
 		s.CgroupEvents = []CgroupEvent{}

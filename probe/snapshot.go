@@ -23,6 +23,9 @@ type Snapshot struct {
 	// CgroupEvents are changes of the cgroups' event counters (an OOM kill, a limit hit) seen
 	// since isotop started watching: empty for a one-shot snapshot.
 	CgroupEvents []CgroupEvent `json:"cgroup_events"`
+	// EventsFrom says how the events were seen: by inotify as they happened (v2, while a
+	// Collector's Watch runs), and by the counters' increases between two snapshots.
+	EventsFrom string `json:"events_from,omitempty"`
 	Errors       []Error       `json:"errors"`
 }
 

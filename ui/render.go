@@ -273,7 +273,14 @@ func (m Model) overview() string {
 		}
 		fmt.Fprintf(&b, "  %-40s %5.0f%% cpu  %8s\n", fit(x.path, 40), x.cpu, HumanBytes(x.mem))
 	}
-	b.WriteString("\nrecent cgroup events\n")
+	switch {
+	case strings.HasPrefix(s.EventsFrom, "inotify"):
+		b.WriteString("\nrecent cgroup events (followed with inotify)\n")
+	case s.EventsFrom != "":
+		b.WriteString("\nrecent cgroup events (seen between refreshes)\n")
+	default:
+		b.WriteString("\nrecent cgroup events\n")
+	}
 	if len(s.CgroupEvents) == 0 {
 		b.WriteString("  none since isotop started\n")
 	}

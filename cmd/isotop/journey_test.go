@@ -1,7 +1,11 @@
 package main
 
 import (
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/isotop/isotop/probe/probetest"
@@ -63,4 +67,84 @@ func TestJourneyEnter(t *testing.T) {
 	}
 	tm.keys("q")
 	probetest.WaitFor(t, "isotop to quit on q", func() bool { return !tm.alive() })
+}
+
+// TestJourneyOOM: the TUI is open on the overview; a process is OOM-killed in a test cgroup. On a
+// v2 host the cgroup is removed at once, so that no refresh ever sees it: only the watcher
+// (inotify) can tell; on v1, which has no notification, it stays until the next refresh reads its
+// counters. Either way the overview lists the kill within one refresh.
+func TestJourneyOOM(t *testing.T) {
+	probetest.Live(t)
+	name := probetest.Name(t)
+	probetest.NewCgroup(t, name, "memory")
+	cg := probetest.NewCgroup(t, name+"/victim", "memory")
+	cg.SetMemoryMax(t, 24<<20)
+	cg.Write(t, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", map[bool]string{true: "0", false: strconv.Itoa(24 << 20)}[cg.IsV2("memory")])
+	bin := buildBinary(t)
+	tm := startTmux(t, 120, 40, "ISOTOP_READONLY=0", bin, "--interval", "1s")
+	tm.waitFor("busiest cgroups", "recent cgroup events")
+	if cg.IsV2("memory") {
+		tm.waitFor("followed with inotify")
+	}
+	hog := exec.Command("sh", "-c", `read go; exec dd if=/dev/zero of=/dev/null bs=64M count=1`)
+	in, err := hog.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hog.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cg.Add(t, hog.Process.Pid)
+	in.Write([]byte("go\n"))
+	in.Close()
+	if err := hog.Wait(); err == nil {
+		t.Fatal("dd past the limit was not killed")
+	}
+	if cg.IsV2("memory") {
+		if err := syscall.Rmdir(cg.Dirs["memory"]); err != nil {
+			t.Fatalf("removing the cgroup right away: %v", err)
+		}
+	}
+	s := tm.waitFor("oom_kill", cg.Path)
+	t.Logf("the overview after the OOM kill:\n%s", s)
+}
+
+// TestJourneyLimit: L on a test cgroup in the Cgroups view, a limit typed in the form, the writes
+// confirmed with y; the Cgroups view shows the new limit at the next refresh, and the Audit view
+// the record.
+func TestJourneyLimit(t *testing.T) {
+	probetest.Live(t)
+	name := probetest.Name(t)
+	probetest.NewCgroup(t, name, "pids", "memory")
+	bin := buildBinary(t)
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	tm := startTmux(t, 160, 40, "ISOTOP_READONLY=0", bin, "--interval", "1s", "--audit-log", audit)
+	tm.waitFor("busiest cgroups")
+	tm.keys("g")
+	tm.waitFor("[g Cgroups]")
+	tm.keys("/")
+	tm.text(name)
+	tm.keys("Enter")
+	tm.waitFor("filter: " + name)
+	tm.keys("L")
+	tm.waitFor("Set limits on cgroup /" + name)
+	tm.text("pids=37 memory=48M")
+	tm.keys("Enter")
+	s := tm.waitFor("These writes set the limits", "(y writes them")
+	for _, want := range []string{"pids.max", "→ 37", "50331648"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the plan lacks %q:\n%s", want, s)
+		}
+	}
+	tm.keys("y")
+	tm.waitFor("Read back after the writes")
+	tm.keys("Escape")
+	tm.waitGone("Read back after the writes")
+	s = tm.waitFor("48.0M", "/37")
+	t.Logf("the Cgroups view after the limit:\n%s", s)
+	tm.keys("a")
+	s = tm.waitFor("[a Audit]", "pids.max", "ok")
+	if !strings.Contains(s, "cgroup /"+name) {
+		t.Errorf("the Audit view does not show the limit on /%s:\n%s", name, s)
+	}
 }

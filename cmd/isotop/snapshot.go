@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/isotop/isotop/probe"
@@ -52,10 +54,25 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	col := probe.NewCollector(fs)
+	defer col.Close()
 	snap, err := col.Snapshot()
 	if err == nil && *sample > 0 {
+		// Between the two, the cgroups' event counters are followed with inotify (v2): an OOM
+		// kill in a cgroup removed meanwhile is in the second snapshot's events.
+		ctx, stop := context.WithCancel(context.Background())
+		ready, watched := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		isReady := func() { once.Do(func() { close(ready) }) }
+		go func() {
+			defer close(watched)
+			col.Watch(ctx, isReady) // an error before it watches (no inotify): counters only
+			isReady()
+		}()
+		<-ready
 		time.Sleep(*sample)
 		snap, err = col.Snapshot()
+		stop()
+		<-watched
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop snapshot: %v\n", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -74,6 +75,11 @@ func runTUI(args []string, stderr io.Writer) int {
 		}
 		col := probe.NewCollector(fs)
 		defer col.Close()
+		// The cgroups' event counters, followed with inotify (v2): an OOM kill in a cgroup
+		// removed a moment later is recorded, which no refresh would see.
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		go col.Watch(ctx, nil)
 		src = col.Snapshot
 	}
 	// ISOTOP_CPUPROFILE=FILE writes a Go CPU profile of the session, to measure the refresh path
