@@ -34,7 +34,11 @@ func (h *Host) ApplyLimit(plan *LimitPlan) (*LimitResult, error) {
 	if err := h.Audit.Writable(); err != nil {
 		return &LimitResult{Plan: plan}, err
 	}
-	res, err := applyLimit(plan)
+	mounts, _, err := h.FS.CgroupMounts()
+	if err != nil {
+		return &LimitResult{Plan: plan}, err
+	}
+	res, err := applyLimit(plan, mounts)
 	rec := AuditRecord{Action: "limit", Target: plan.Target, Cgroup: plan.Cgroup, Writes: plan.Writes[:res.Written], ReadBack: res.ReadBack, Result: "ok"}
 	if err != nil {
 		rec.Result = "failed: " + err.Error()

@@ -29,6 +29,9 @@ type LimitRequest struct {
 	// Force sets a memory limit below the cgroup's current usage (the kernel then reclaims, and
 	// OOM-kills what it cannot reclaim).
 	Force bool
+	// NoSwap allows no swap beyond the memory limit (memory.swap.max 0 on v2, memory+swap equal
+	// to the limit on v1), as docker run --memory with --memory-swap equal to it: the sandbox's.
+	NoSwap bool
 }
 
 // Empty reports whether the request sets nothing.
@@ -46,8 +49,38 @@ type Write struct {
 	New        string `json:"new"`
 	OldHuman   string `json:"old_human"`
 	NewHuman   string `json:"new_human"`
-	mount      string // the hierarchy's mount point
-	group      string // the cgroup's path below it
+	// What the planner derived and verified; the writer derives the file again from these, checks
+	// them again, and refuses a plan whose File says anything else: a plan is data for the user
+	// to read, not an authority to write where it says.
+	mount string // the hierarchy's mount point
+	group string // the cgroup's path below it
+	name  string // the control file's name
+}
+
+// limitFiles are the only control files the writer writes, by hierarchy version.
+var limitFiles = map[int][]string{
+	1: {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "cpu.cfs_quota_us", "cpu.shares", "pids.max"},
+	2: {"memory.max", "memory.high", "memory.swap.max", "cpu.max", "cpu.weight", "pids.max"},
+}
+
+// verify re-derives the file a write is for, against the hierarchies mounted now: a cgroup mount
+// of the write's version, a clean cgroup path below it, one of the control files isotop writes;
+// and it must be the File the plan shows.
+func (w Write) verify(mounts []probe.CgroupMount) (string, error) {
+	if !slices.ContainsFunc(mounts, func(m probe.CgroupMount) bool { return m.MountPoint == w.mount && m.Version == w.Version }) {
+		return "", refusedf("writing %s: %q is not a cgroup v%d mount isotop found (a plan isotop did not make?)", w.File, w.mount, w.Version)
+	}
+	if w.group == "" || w.group[0] != '/' || path.Clean(w.group) != w.group || slices.Contains(strings.Split(w.group, "/"), "..") {
+		return "", refusedf("writing %s: cgroup path %q is not clean", w.File, w.group)
+	}
+	if !slices.Contains(limitFiles[w.Version], w.name) {
+		return "", refusedf("writing %s: %q is not a limit file isotop writes", w.File, w.name)
+	}
+	file := filepath.Join(w.mount, w.group, w.name)
+	if file != w.File {
+		return "", refusedf("the plan says %s, but its write was derived for %s: refused (nothing written)", w.File, file)
+	}
+	return file, nil
 }
 
 // LimitPlan is the exact writes that apply a LimitRequest, in the order they are made.
@@ -237,7 +270,7 @@ func (p *planner) write(h hierarchy, controller, file, newVal string) error {
 		return fmt.Errorf("cgroup %s: %w", p.plan.Cgroup, err)
 	}
 	p.plan.Writes = append(p.plan.Writes, Write{Controller: controller, Version: h.Version, File: full, Old: old, New: newVal,
-		OldHuman: human(full, old), NewHuman: human(full, newVal), mount: h.MountPoint, group: h.group})
+		OldHuman: human(full, old), NewHuman: human(full, newVal), mount: h.MountPoint, group: h.group, name: file})
 	return nil
 }
 
@@ -291,9 +324,11 @@ func (p *planner) memory() error {
 			}
 		}
 		if r.MemoryHigh != nil {
-			return p.write(h, "memory", "memory.high", r.MemoryHigh.String())
+			if err := p.write(h, "memory", "memory.high", r.MemoryHigh.String()); err != nil {
+				return err
+			}
 		}
-		return nil
+		return p.noSwap(h)
 	}
 	v := "-1"
 	if !r.Memory.Max {
@@ -310,7 +345,26 @@ func (p *planner) memory() error {
 			p.plan.Notes = append(p.plan.Notes, "v1 keeps memory+swap at least the memory limit: memory.memsw.limit_in_bytes is raised first")
 		}
 	}
-	return p.write(h, "memory", "memory.limit_in_bytes", v)
+	if err := p.write(h, "memory", "memory.limit_in_bytes", v); err != nil {
+		return err
+	}
+	return p.noSwap(h)
+}
+
+// noSwap adds the write that allows no swap beyond the memory limit, where the hierarchy has the file.
+func (p *planner) noSwap(h hierarchy) error {
+	m := p.req.Memory
+	if !p.req.NoSwap || m == nil || m.Max {
+		return nil
+	}
+	file, v := "memory.swap.max", "0"
+	if h.Version == 1 {
+		file, v = "memory.memsw.limit_in_bytes", strconv.FormatUint(m.N, 10)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, file)); err != nil {
+		return nil // no swap accounting here: nothing to hold
+	}
+	return p.write(h, "memory", file, v)
 }
 
 func (p *planner) cpu() error {
@@ -442,11 +496,16 @@ func planLimitIn(mounts []probe.CgroupMount, mode, cg string, req LimitRequest) 
 // "max" for memory (its Memory fields are int64 and cannot say max); v1 writes are made here:
 // cgroup1's Update re-creates a cgroup that has vanished (MkdirAll) and cannot write "max" to
 // pids.max.
-func applyLimit(plan *LimitPlan) (*LimitResult, error) {
+func applyLimit(plan *LimitPlan, mounts []probe.CgroupMount) (*LimitResult, error) {
 	res := &LimitResult{Plan: plan}
+	for _, w := range plan.Writes {
+		if _, err := w.verify(mounts); err != nil {
+			return res, err // before any write
+		}
+	}
 	var failed error
 	for _, w := range plan.Writes {
-		if err := writeOne(w); err != nil {
+		if err := writeOne(w); err != nil { // w.File is what verify derived
 			// The file was there when planned: gone now, the cgroup went with it (neither
 			// writer creates a directory).
 			failed = fmt.Errorf("writing %q to %s: %w", w.New, w.File, explainWriteErr(err))
@@ -494,7 +553,7 @@ func writeOne(w Write) error {
 			return m.Update(res)
 		}
 	}
-	fd, err := unix.Open(w.File, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(w.File, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: w.File, Err: err}
 	}
@@ -508,7 +567,7 @@ func writeOne(w Write) error {
 // cgroup2Resources is the cgroup2.Resources that writes w, or nil where the library cannot say it.
 func cgroup2Resources(w Write) *cgroup2.Resources {
 	n, numErr := strconv.ParseInt(w.New, 10, 64)
-	switch filepath.Base(w.File) {
+	switch w.name {
 	case "memory.max":
 		if numErr == nil {
 			return &cgroup2.Resources{Memory: &cgroup2.Memory{Max: &n}}

@@ -3,10 +3,12 @@ package actions
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -636,5 +638,51 @@ func TestLiveLimitCLI(t *testing.T) {
 	}
 	if recs := limitAudit(t, audit); len(recs) != 3 || recs[2].Result != "ok" || len(recs[2].Writes) != 2 {
 		t.Errorf("audit after the last change: %+v", recs)
+	}
+}
+
+// TestLiveLimitPlanTampered: a plan is data for the user to read; the writer derives each file
+// again and writes only what it derived. A plan whose File was changed to another cgroup's file, a
+// plan that came back from JSON (what isotop derived is not in it), and one whose hierarchy is not
+// a cgroup mount are refused before any write, and nothing changes.
+func TestLiveLimitPlanTampered(t *testing.T) {
+	cg := liveCgroup(t)
+	other := liveCgroup(t)
+	cg.SetPIDsMax(t, 1000)
+	other.SetPIDsMax(t, 1000)
+	h, _ := liveHost(t)
+	five := Setting{N: 5}
+	plan, err := h.PlanLimit(LimitRequest{Cgroup: cg.Path, PIDs: &five})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherFile := filepath.Join(other.Dirs["pids"], "pids.max")
+	before := snapFiles(t, plan.Writes[0].File, otherFile)
+
+	tampered := *plan
+	tampered.Writes = slices.Clone(plan.Writes)
+	tampered.Writes[0].File = otherFile
+	if _, err := h.ApplyLimit(&tampered); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "derived for") {
+		t.Errorf("a plan whose File names another cgroup's: %v", err)
+	}
+	data, _ := json.Marshal(plan)
+	var decoded LimitPlan
+	if err := json.Unmarshal(data, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ApplyLimit(&decoded); !errors.Is(err, ErrRefused) {
+		t.Errorf("a plan from JSON: %v", err)
+	}
+	fake := *plan
+	fake.Writes = slices.Clone(plan.Writes)
+	dir := t.TempDir()
+	fake.Writes[0].mount, fake.Writes[0].File = dir, filepath.Join(dir, fake.Writes[0].group, "pids.max")
+	if _, err := h.ApplyLimit(&fake); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "not a cgroup") {
+		t.Errorf("a plan on a directory that is not a cgroup mount: %v", err)
+	}
+	checkUnchanged(t, before)
+	// The plan as made still works.
+	if _, err := h.ApplyLimit(plan); err != nil || readCgFile(t, plan.Writes[0].File) != "5" {
+		t.Errorf("the untouched plan: %v", err)
 	}
 }

@@ -171,7 +171,7 @@ func TestLockdownChild(t *testing.T) {
 	// The real Host actor, which would write: the kernel refuses.
 	plan := cfg.Plan
 	for i := range plan.Writes {
-		plan.Writes[i].mount, plan.Writes[i].group = cfg.Mounts[i], cfg.Groups[i]
+		plan.Writes[i].mount, plan.Writes[i].group, plan.Writes[i].name = cfg.Mounts[i], cfg.Groups[i], filepath.Base(plan.Writes[i].File)
 	}
 	h := &Host{FS: probe.DefaultFS()}
 	res, err := h.ApplyLimit(plan)

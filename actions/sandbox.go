@@ -406,7 +406,9 @@ func (r *SandboxRun) makeCgroup(u *undo) ([]string, error) {
 		dirs = append(dirs, dir)
 		u.add(func() error { return removeCgroup(dir) })
 	}
-	req := LimitRequest{Cgroup: r.Cgroup, Target: "sandbox " + r.id, Memory: r.req.Memory, CPUs: r.req.CPUs, PIDs: r.req.PIDs, Force: true}
+	// A memory limit is a limit on memory: no swap to escape to (as docker run --memory with
+	// --memory-swap equal to it).
+	req := LimitRequest{Cgroup: r.Cgroup, Target: "sandbox " + r.id, Memory: r.req.Memory, CPUs: r.req.CPUs, PIDs: r.req.PIDs, Force: true, NoSwap: true}
 	if req.Empty() {
 		return dirs, nil
 	}
@@ -414,26 +416,10 @@ func (r *SandboxRun) makeCgroup(u *undo) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A memory limit is a limit on memory: no swap to escape to (as docker run --memory with
-	// --memory-swap equal to it).
-	if m := r.req.Memory; m != nil && !m.Max {
-		for _, d := range dirs {
-			for _, f := range []string{"memory.swap.max", "memory.memsw.limit_in_bytes"} {
-				if old, err := readTrim(filepath.Join(d, f)); err == nil {
-					v := "0"
-					if f == "memory.memsw.limit_in_bytes" {
-						v = strconv.FormatUint(m.N, 10)
-					}
-					plan.Writes = append(plan.Writes, Write{Controller: "memory", File: filepath.Join(d, f), Old: old, New: v,
-						OldHuman: human(f, old), NewHuman: human(f, v)})
-				}
-			}
-		}
-	}
 	for _, w := range plan.Writes {
 		r.explain("echo "+w.New+" > "+w.File, w.NewHuman)
 	}
-	if _, err := applyLimit(plan); err != nil {
+	if _, err := applyLimit(plan, r.mounts); err != nil {
 		return nil, err
 	}
 	return dirs, nil
