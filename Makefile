@@ -7,8 +7,9 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 # Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu and
 # busybox-static for the pure cgroup v2 guest (probe/probetest/v2host); podman and runc for the
-# container tests (busybox-static makes their image and the sandboxes' roots); strace for the read-only proof.
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc tmux strace gcc libseccomp-dev
+# container tests and containerd (its daemon is started by the tests that need it, when none runs);
+# busybox-static makes their image and the sandboxes' roots; strace for the read-only proof.
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc containerd tmux strace gcc libseccomp-dev
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 

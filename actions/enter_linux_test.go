@@ -460,3 +460,33 @@ func TestEnterCgroup(t *testing.T) {
 		t.Errorf("--cgroup maybe: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestContainerdByName: a containerd container run with ctr under an id that is a name, in a
+// namespace of its own, is found by that name by isotop enter and isotop limit, as a ctr user
+// would give it.
+func TestContainerdByName(t *testing.T) {
+	addr := probetest.Containerd(t)
+	id := "web-" + strings.TrimPrefix(probetest.Name(t), probetest.Prefix)
+	ns := probetest.CtrRun(t, addr, id, "sleep", "86383")
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	var r cmdResult
+	probetest.WaitFor(t, "isotop enter to find "+id, func() bool {
+		r = runIsotop(t, "", "enter", id, "--audit-log", audit, "--", "cat", "/proc/1/cmdline")
+		return r.code == 0
+	})
+	if r.stdout != "sleep\x0086383\x00" || !strings.Contains(r.stderr, "container "+id+" (containerd:"+id) {
+		t.Errorf("isotop enter %s: stdout %q, stderr %q", id, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "in its cgroup /"+ns+"/"+id) {
+		t.Errorf("isotop enter %s did not run in the container's cgroup: %q", id, r.stderr)
+	}
+	r = runIsotop(t, "", "limit", id, "--pids", "55", "--yes", "--audit-log", audit)
+	if r.code != 0 || !strings.Contains(r.stdout, "cgroup /"+ns+"/"+id) || !strings.Contains(r.stdout, "pids.max") {
+		t.Fatalf("isotop limit %s --pids 55: exit %d\n%s%s", id, r.code, r.stdout, r.stderr)
+	}
+	for _, p := range []string{"/sys/fs/cgroup/pids/" + ns + "/" + id + "/pids.max", "/sys/fs/cgroup/" + ns + "/" + id + "/pids.max"} {
+		if b, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(b)) != "55" {
+			t.Errorf("%s: %q after isotop limit --pids 55", p, b)
+		}
+	}
+}

@@ -18,7 +18,10 @@ type Container struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
 	Image   string `json:"image,omitempty"`
-	Pod     *Pod   `json:"pod,omitempty"`
+	// Namespace is containerd's namespace of a containerd container (default, k8s.io, or any
+	// that ctr -n, nerdctl or another client made).
+	Namespace string `json:"namespace,omitempty"`
+	Pod       *Pod   `json:"pod,omitempty"`
 	// PID is the container's init: pid 1 inside it, as the host numbers it.
 	PID  int   `json:"pid"`
 	PIDs []int `json:"pids"`
@@ -34,6 +37,8 @@ type Container struct {
 	SharedWith map[NSKind][]string `json:"shared_with"`
 	NetNS      uint64              `json:"netns"`
 	Interfaces []ContainerIface    `json:"interfaces"`
+
+	bundle string // a containerd task's bundle directory, where its config.json is
 }
 
 // ContainerIface is a network interface of a container, with the other end of a veth.
@@ -76,11 +81,23 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 		ok  bool
 	}
 	parsed := map[string]fromCgroup{}
+	// containerd's running tasks, from its own state: the cgroup of each task's first process is
+	// the container's, whatever the path looks like (ctr run … web in a namespace of its own).
+	tasks := map[string]containerdTask{}
+	for _, t := range fs.containerdTasks(s.Processes, errs) {
+		if i, ok := procIdx[t.pid]; ok && s.Processes[i].Cgroup != "" && s.Processes[i].Cgroup != "/" {
+			tasks[s.Processes[i].Cgroup] = t
+		}
+	}
 	for i := range s.Processes {
 		p := &s.Processes[i]
 		f, seen := parsed[p.Cgroup]
 		if !seen {
 			f.c, f.ok = containerFromCgroup(p.Cgroup)
+			if t, ok := tasks[p.Cgroup]; ok {
+				pod := f.c.Pod
+				f.c, f.ok = cgroupContainer{Runtime: "containerd", ID: t.id, Namespace: t.namespace, Pod: pod, Cgroup: p.Cgroup}, true
+			}
 			f.ok = f.ok && !f.c.Monitor && f.c.ID != ""
 			f.key = f.c.Runtime + ":" + f.c.ID
 			parsed[p.Cgroup] = f
@@ -89,7 +106,11 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 			continue
 		}
 		add(f.key, p, func() Container {
-			return Container{Runtime: f.c.Runtime, ID: f.c.ID, Pod: f.c.Pod, Cgroup: f.c.Cgroup}
+			c := Container{Runtime: f.c.Runtime, ID: f.c.ID, Namespace: f.c.Namespace, Pod: f.c.Pod, Cgroup: f.c.Cgroup}
+			if t, ok := tasks[p.Cgroup]; ok {
+				c.bundle = t.root + "/" + t.namespace + "/" + t.id
+			}
+			return c
 		})
 	}
 	// Isolated trees: a process in namespaces of its own (not a kernel thread, in no container),
@@ -338,7 +359,7 @@ func (m *runtimeMeta) describe(c *Container, init *Process) {
 	case "podman":
 		m.podmanNames(c, init.UID)
 	case "containerd", "cri":
-		if !m.ociBundle(c, "/run/containerd/io.containerd.runtime.v2.task") && c.Runtime == "cri" {
+		if !m.ociBundle(c, containerdTaskRoot) && c.Runtime == "cri" {
 			if !m.ociBundle(c, "/run/containers/storage") {
 				m.docker(c)
 			}
@@ -439,14 +460,16 @@ func (m *runtimeMeta) home(uid int) string {
 func (m *runtimeMeta) ociBundle(c *Container, root string) bool {
 	var paths []string
 	switch root {
-	case "/run/containerd/io.containerd.runtime.v2.task":
+	case containerdTaskRoot:
 		ns := "*"
-		if c.Runtime == "containerd" && c.Pod == nil {
-			if cc, ok := containerFromCgroup(c.Cgroup); ok && cc.Namespace != "" {
-				ns = cc.Namespace
-			}
+		if c.Namespace != "" {
+			ns = c.Namespace
 		}
-		paths = m.glob(m.fs.hostPath(root + "/" + ns + "/" + c.ID + "/config.json"))
+		if c.bundle != "" {
+			paths = []string{m.fs.hostPath(c.bundle + "/config.json")}
+		} else {
+			paths = m.glob(m.fs.hostPath(root + "/" + ns + "/" + c.ID + "/config.json"))
+		}
 	default:
 		paths = []string{m.fs.hostPath(root + "/overlay-containers/" + c.ID + "/userdata/config.json")}
 	}
@@ -469,7 +492,7 @@ func (m *runtimeMeta) ociBundle(c *Container, root string) bool {
 		}
 		if c.Runtime == "cri" {
 			c.Runtime = "containerd"
-			if root != "/run/containerd/io.containerd.runtime.v2.task" {
+			if root != containerdTaskRoot {
 				c.Runtime = "cri-o"
 			}
 		}

@@ -138,3 +138,29 @@ func findContainer(s *probe.Snapshot, key string) *probe.Container {
 	}
 	return nil
 }
+
+// TestLiveContainerd runs a real containerd container the way a ctr user does: an id that is a
+// name, in a containerd namespace no runtime list knows. The snapshot must find it from
+// containerd's own state (its task bundle), name it, and join it to its processes and cgroup.
+func TestLiveContainerd(t *testing.T) {
+	addr := probetest.Containerd(t)
+	id := "web-" + strings.TrimPrefix(probetest.Name(t), probetest.Prefix)
+	ns := probetest.CtrRun(t, addr, id, "sh", "-c", "sleep 86384 & sleep 86384")
+	var s *probe.Snapshot
+	var c *probe.Container
+	probetest.WaitFor(t, "the containerd task with its two processes", func() bool {
+		var err error
+		if s, err = probe.DefaultFS().Snapshot(); err != nil {
+			t.Fatal(err)
+		}
+		c = findContainer(s, "containerd:"+id)
+		return c != nil && len(c.PIDs) == 2
+	})
+	if c.Name != id || c.Namespace != ns || !strings.HasSuffix(c.Cgroup, "/"+ns+"/"+id) {
+		t.Errorf("containerd container: name %q namespace %q cgroup %q; want %s in %s", c.Name, c.Namespace, c.Cgroup, id, ns)
+	}
+	init := findProc(t, s, c.PID)
+	if init.NSPids[len(init.NSPids)-1] != 1 || init.Container != "containerd:"+id {
+		t.Errorf("init %d: ns_pids %v, container %q", c.PID, init.NSPids, init.Container)
+	}
+}

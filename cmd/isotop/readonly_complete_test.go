@@ -153,7 +153,8 @@ func TestReadOnlyComplete(t *testing.T) {
 	// read: hostnames, and the web container's veth with its peer on the host's bridge.
 	joined := strings.Join(b, "\n")
 	for _, want := range []string{"podman:" + h.WebID + " name=" + h.Web + " hostname=" + h.WebHost, "podman:" + h.DBID + " name=" + h.DB + " hostname=" + h.DBHost,
-		"hostname=" + h.TreeHost, `"addrs":["` + h.WebAddr + `"`, `"name":"` + h.Veth + `"`} {
+		"hostname=" + h.TreeHost, `"addrs":["` + h.WebAddr + `"`, `"name":"` + h.Veth + `"`,
+		"containerd:" + h.CtrID + " name=" + h.CtrID} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("the read-only snapshot's containers lack %q:\n%s", want, joined)
 		}

@@ -10,9 +10,9 @@ import (
 
 // Host is a small production-like host that NewHost builds from the test's own objects, every
 // name under one prefix: two Podman containers (web on a network namespace of the test's, wired
-// by a veth to a bridge on the host; db without a network), a network namespace held only by its
-// bind mount, nested cgroups with limits and a process in the inner one, and a tree of processes
-// in namespaces of their own that no runtime made.
+// by a veth to a bridge on the host; db without a network), a containerd container run with ctr
+// in a containerd namespace of the test's, nested cgroups with limits and a process in the inner
+// one, and a tree of processes in namespaces of their own that no runtime made.
 type Host struct {
 	Prefix string // isotop-test-<8 hex>
 	Image  string
@@ -28,6 +28,7 @@ type Host struct {
 	AppPID              int
 	TreePID             int // the isolated tree's topmost process
 	TreeHost            string
+	CtrID, CtrNamespace string // the containerd container (its id is its name) and its namespace
 	MemoryMax, PIDsMax  int64 // Cgroup's limits
 	AppMemMax           int64 // App's own memory limit (above MemoryMax: the parent's is in force)
 	hexID, sleepSeconds string
@@ -64,6 +65,10 @@ func NewHost(t testing.TB) *Host {
 		"sh", "-c", "sleep "+h.sleepSeconds+" & sleep "+h.sleepSeconds)
 	h.DBID = PodmanRun(t, h.DB, "--hostname", h.DBHost, "--network", "none", "--memory", "64m", h.Image, "sleep", h.sleepSeconds)
 
+	// A containerd container, as a ctr user runs one: the id is the name.
+	h.CtrID = "ctr-" + id
+	h.CtrNamespace = CtrRun(t, Containerd(t), h.CtrID, "sleep", h.sleepSeconds)
+
 	// Nested cgroups: the parent's limits are the ones in force for app.
 	h.MemoryMax, h.PIDsMax, h.AppMemMax = 48<<20, 40, 96<<20
 	h.Cgroup = NewCgroup(t, name, "memory", "pids", "cpu")
@@ -80,7 +85,7 @@ func NewHost(t testing.TB) *Host {
 		"sh", "-c", "hostname "+h.TreeHost+"; sleep "+h.sleepSeconds+" & sleep "+h.sleepSeconds))
 	h.TreePID = tree.Process.Pid
 	WaitFor(t, "the containers and the tree", func() bool {
-		return h.sleeps() >= 6 // web 2, db 1, app 1, tree 2
+		return h.sleeps() >= 7 // web 2, db 1, ctr 1, app 1, tree 2
 	})
 	return h
 }

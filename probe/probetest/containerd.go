@@ -1,0 +1,100 @@
+package probetest
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ContainerdSocket is where Debian's containerd listens by default; its state (the tasks' bundles)
+// is under /run/containerd, where isotop reads it.
+const ContainerdSocket = "/run/containerd/containerd.sock"
+
+// Containerd returns the address of a running containerd: the one at ContainerdSocket, or, when
+// none runs there, one the test starts with Debian's default configuration and stops in
+// t.Cleanup (removing /run/containerd and /var/lib/containerd if they were not there before).
+// It skips without the containerd package (make test installs it).
+func Containerd(t testing.TB) string {
+	t.Helper()
+	Live(t)
+	for _, bin := range []string{"containerd", "ctr", "containerd-shim-runc-v2", "runc"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("needs %s (make test installs containerd and runc)", bin)
+		}
+	}
+	if c, err := net.Dial("unix", ContainerdSocket); err == nil {
+		c.Close()
+		return ContainerdSocket
+	}
+	var made []string
+	for _, d := range []string{"/run/containerd", "/var/lib/containerd"} {
+		if _, err := os.Stat(d); os.IsNotExist(err) {
+			made = append(made, d)
+		}
+	}
+	log, err := os.Create(filepath.Join(t.TempDir(), "containerd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("containerd")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		for _, d := range made {
+			os.RemoveAll(d)
+		}
+	})
+	WaitFor(t, "containerd to listen", func() bool {
+		c, err := net.Dial("unix", ContainerdSocket)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return ContainerdSocket
+}
+
+// CtrRun runs a container of the tests' busybox image (imported from Podman's, as a docker
+// archive) with ctr, in a containerd namespace of the test's own, under id, and removes the task,
+// the container, the image and the namespace in t.Cleanup. It returns the namespace.
+func CtrRun(t testing.TB, address, id string, args ...string) string {
+	t.Helper()
+	image := PodmanImage(t)
+	tar := filepath.Join(t.TempDir(), "image.tar")
+	Run(t, "podman", "save", "--quiet", "--format", "docker-archive", "-o", tar, image)
+	ns := Name(t)
+	ctr := func(args ...string) []string { return append([]string{"-a", address, "-n", ns}, args...) }
+	Run(t, "ctr", ctr("images", "import", tar)...)
+	t.Cleanup(func() {
+		_ = exec.Command("ctr", ctr("tasks", "kill", "-s", "KILL", id)...).Run()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if exec.Command("ctr", ctr("tasks", "rm", id)...).Run() == nil {
+				break
+			}
+		}
+		_ = exec.Command("ctr", ctr("containers", "rm", id)...).Run()
+		_ = exec.Command("ctr", ctr("images", "rm", image)...).Run()
+		_ = exec.Command("ctr", "-a", address, "namespaces", "rm", ns).Run()
+	})
+	Run(t, "ctr", ctr(append([]string{"run", "-d", image, id}, args...)...)...)
+	WaitFor(t, "the task "+id+" to run", func() bool {
+		out, _ := exec.Command("ctr", ctr("tasks", "ls")...).Output()
+		return strings.Contains(string(out), id) && strings.Contains(string(out), "RUNNING")
+	})
+	return ns
+}
