@@ -91,7 +91,7 @@ func (fs FS) snapshot(cache *procCache) (*Snapshot, error) {
 	fs.forChildren(recs, &errs)
 
 	host, from := fs.hostNamespaces(recs, &errs)
-	s.Host.NSFrom = from
+	s.Host.NSFrom, s.Host.NSFromPID = from, host.PID
 	for i, k := range nsLinks {
 		if k == baseKind(k) {
 			s.Host.NS.set(k, host.ns[i])

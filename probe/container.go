@@ -17,7 +17,11 @@ type Container struct {
 	Runtime string `json:"runtime"`
 	ID      string `json:"id"`
 	Name    string `json:"name"`
-	Image   string `json:"image,omitempty"`
+	// NameFrom is where the name was read: a runtime's file (config.v2.json, containers.json, an
+	// OCI bundle's config.json), containerd's bundle directory (its id is the name), the cgroup
+	// path (LXC, nspawn), the top process's cmdline (an isolated tree); empty for a short id.
+	NameFrom string `json:"name_from,omitempty"`
+	Image    string `json:"image,omitempty"`
 	// Namespace is containerd's namespace of a containerd container (default, k8s.io, or any
 	// that ctr -n, nerdctl or another client made).
 	Namespace string `json:"namespace,omitempty"`
@@ -135,7 +139,7 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 		}
 		id := strconv.Itoa(top.PID)
 		add("isolated:"+id, p, func() Container {
-			return Container{Runtime: "isolated", ID: id, Name: command(top), Cgroup: top.Cgroup}
+			return Container{Runtime: "isolated", ID: id, Name: command(top), NameFrom: fs.Proc + "/" + id + "/cmdline", Cgroup: top.Cgroup}
 		})
 	}
 	if len(order) == 0 {
@@ -279,7 +283,7 @@ type runtimeMeta struct {
 }
 
 type podmanEntry struct {
-	name, image string
+	name, image, file string
 }
 
 func newRuntimeMeta(fs FS, errs *errorList) *runtimeMeta {
@@ -367,10 +371,13 @@ func (m *runtimeMeta) describe(c *Container, init *Process) {
 	case "cri-o":
 		m.ociBundle(c, "/run/containers/storage")
 	case "lxc":
-		c.Name = c.ID
+		c.Name, c.NameFrom = c.ID, m.fs.Proc+"/"+strconv.Itoa(init.PID)+"/cgroup"
 		m.lxc(c)
 	case "nspawn":
-		c.Name = c.ID
+		c.Name, c.NameFrom = c.ID, m.fs.Proc+"/"+strconv.Itoa(init.PID)+"/cgroup"
+	}
+	if c.Name == "" && c.bundle != "" {
+		c.Name, c.NameFrom = c.ID, c.bundle // containerd: ctr's id is the name it was given
 	}
 }
 
@@ -386,6 +393,7 @@ func (m *runtimeMeta) docker(c *Container) bool {
 		c.Runtime = "docker"
 	}
 	c.Name, c.Image = strings.TrimPrefix(cfg.Name, "/"), cfg.Config.Image
+	c.NameFrom = m.fs.hostPath("/var/lib/docker/containers/" + c.ID + "/config.v2.json")
 	return true
 }
 
@@ -425,7 +433,7 @@ func (m *runtimeMeta) podmanNames(c *Container, uid int) {
 					ImageName string `json:"image-name"`
 				}
 				_ = json.Unmarshal([]byte(e.Metadata), &md)
-				pe := podmanEntry{image: md.ImageName}
+				pe := podmanEntry{image: md.ImageName, file: f}
 				if len(e.Names) > 0 {
 					pe.name = e.Names[0]
 				}
@@ -433,7 +441,7 @@ func (m *runtimeMeta) podmanNames(c *Container, uid int) {
 			}
 		}
 		if e, ok := m.podman[c.ID]; ok {
-			c.Name, c.Image = e.name, e.image
+			c.Name, c.Image, c.NameFrom = e.name, e.image, e.file
 			return
 		}
 	}
@@ -497,6 +505,9 @@ func (m *runtimeMeta) ociBundle(c *Container, root string) bool {
 			}
 		}
 		c.Name = first("io.kubernetes.cri.container-name", "io.kubernetes.container.name", "nerdctl/name")
+		if c.Name != "" {
+			c.NameFrom = p
+		}
 		c.Image = first("io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName", "io.kubernetes.cri-o.Image")
 		if c.Pod != nil {
 			c.Pod.Name = first("io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name")

@@ -39,6 +39,8 @@ type Host struct {
 	// NSFrom says whose namespaces NS are: "pid 1", or isotop's own when PID 1's cannot be read,
 	// with the reason ("self (pid 812): /proc/1/ns: permission denied").
 	NSFrom string `json:"ns_from"`
+	// NSFromPID is the process whose namespaces NS are: 1, isotop's own, or 0 for none.
+	NSFromPID int `json:"ns_from_pid,omitempty"`
 	// NSDevice is the device ("major:minor") of nsfs, the filesystem every namespace inode is on;
 	// with an inode it identifies a namespace. Empty when read from a fixture.
 	NSDevice string `json:"ns_device,omitempty"`

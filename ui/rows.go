@@ -173,7 +173,6 @@ func NamespaceTable(s *probe.Snapshot) Table {
 
 func namespaceMore(s *probe.Snapshot, ns *probe.Namespace, index map[string]*probe.Namespace) More {
 	var m More
-	link := fmt.Sprintf("/proc/%d/ns/%s", ns.PID, ns.Type)
 	if ns.PID > 0 {
 		m.Jumps = append(m.Jumps, Jump{"lowest process", Processes, "proc:" + strconv.Itoa(ns.PID)})
 	}
@@ -186,21 +185,7 @@ func namespaceMore(s *probe.Snapshot, ns *probe.Namespace, index map[string]*pro
 	if ns.Parent != nil {
 		m.Jumps = append(m.Jumps, Jump{"parent", Namespaces, nsKey(ns.Type, *ns.Parent)})
 	}
-	where := Explanation{Files: []string{link}, Command: "readlink " + link}
-	if ns.PID == 0 && len(ns.Mounts) > 0 {
-		where = Explanation{Files: []string{ns.Mounts[0], "/proc/self/mountinfo"}, Command: "grep nsfs /proc/self/mountinfo"}
-	}
-	m.Explain = []Explanation{
-		{Files: where.Files, Command: "lsns -t " + string(ns.Type), Meaning: nsMeaning[ns.Type]},
-		{Files: where.Files, Command: where.Command, Meaning: "the namespace's identity: the inode of its nsfs file, the same for every process in it (the device is nsfs's)"},
-		{Files: []string{"/proc/*/ns/" + string(ns.Type)}, Command: "lsns -t " + string(ns.Type) + " -o NS,NPROCS",
-			Meaning: "how many processes are in it: isotop reads the link of every process"},
-		{Files: []string{link}, Command: "lsns -t " + string(ns.Type) + " -o NS,PID", Meaning: "the lowest pid in it, as lsns shows"},
-		{Files: where.Files, Command: "lsns -t " + string(ns.Type) + " -o NS,USERNS   # ioctl(fd, NS_GET_USERNS)",
-			Meaning: "the user namespace that owns it: its root has capabilities over this namespace"},
-		{Files: append([]string{fmt.Sprintf("/proc/%d/cmdline", ns.PID)}, ns.Mounts...), Command: fmt.Sprintf("tr '\\0' ' ' < /proc/%d/cmdline; findmnt -t nsfs", ns.PID),
-			Meaning: "the lowest pid's command; a bind mount (ip netns add, a runtime) keeps a namespace alive without processes"},
-	}
+	m.Explain = namespaceExplain(ns)
 	m.Detail = append(m.Detail, fmt.Sprintf("%s namespace %d", ns.Type, ns.Inode), "")
 	m.Detail = append(m.Detail, fmt.Sprintf("processes  %d", ns.Processes))
 	if len(ns.PIDs) > 0 {
@@ -372,21 +357,13 @@ func processMore(s *probe.Snapshot, p *probe.Process) More {
 	if p.Namespaces.Net != 0 {
 		m.Jumps = append(m.Jumps, Jump{"network", Network, netKey(p.Namespaces.Net)})
 	}
-	dir := "/proc/" + strconv.Itoa(p.PID)
-	m.Explain = []Explanation{
-		{Files: []string{dir + "/stat"}, Command: "cat " + dir + "/stat   # field 4 is the parent",
-			Meaning: "the process id as the host numbers it; the tree is drawn from each process's parent"},
-		{Files: []string{dir + "/status"}, Command: "grep NSpid " + dir + "/status",
-			Meaning: "its pid inside its own pid namespace (the last NSpid); - when it is in the host's"},
-		{Files: []string{dir + "/status"}, Command: "grep Uid " + dir + "/status",
-			Meaning: "its real uid as the host sees it; inside a user namespace it may be root"},
-		{Files: []string{dir + "/ns/*", "/proc/1/ns/*"}, Command: "ls -l " + dir + "/ns /proc/1/ns",
-			Meaning: "the namespace kinds in which it differs from the host (C cgroup, I ipc, M mnt, N net, P pid, T time, U user, u uts); the host is " + s.Host.NSFrom},
-		{Files: []string{dir + "/cgroup"}, Command: "cat " + dir + "/cgroup",
-			Meaning: "the container it belongs to, recognised from its cgroup path, or as an isolated tree"},
-		{Files: []string{dir + "/cmdline"}, Command: "tr '\\0' ' ' < " + dir + "/cmdline",
-			Meaning: "its arguments; [name] when it has none (a kernel thread): its comm from " + dir + "/stat"},
+	var ct *probe.Container
+	for i := range s.Containers {
+		if s.Containers[i].Key() == p.Container {
+			ct = &s.Containers[i]
+		}
 	}
+	m.Explain = processExplain(s, p, ct)
 	m.Detail = []string{fmt.Sprintf("process %d  %s", p.PID, p.Comm), "",
 		fmt.Sprintf("parent     %d", p.PPID),
 		fmt.Sprintf("state      %s, %d threads", p.State, p.Threads),
@@ -474,20 +451,6 @@ func CgroupTable(s *probe.Snapshot) Table {
 	return t
 }
 
-// cgFile is where a cgroup's controller file is: in the v1 hierarchy that has the controller, or in
-// the unified one (file v2 there, v1 in a v1 hierarchy).
-func cgFile(c *probe.Cgroup, ctrl, v2, v1 string) string {
-	for k, d := range c.Dirs {
-		if k != "unified" && slices.Contains(strings.Split(k, ","), ctrl) {
-			return d + "/" + v1
-		}
-	}
-	if d, ok := c.Dirs["unified"]; ok {
-		return d + "/" + v2
-	}
-	return "(no " + ctrl + " controller here)"
-}
-
 func cgroupMore(s *probe.Snapshot, c *probe.Cgroup) More {
 	var m More
 	if c.Memory != nil && c.Memory.EffectiveMaxFrom != "" && c.Memory.EffectiveMaxFrom != c.Path {
@@ -504,42 +467,7 @@ func cgroupMore(s *probe.Snapshot, c *probe.Cgroup) More {
 			m.Jumps = append(m.Jumps, Jump{"container " + s.Containers[i].Name, Containers, ctKey(&s.Containers[i])})
 		}
 	}
-	dirs := make([]string, 0, len(c.Dirs))
-	for _, d := range c.Dirs {
-		dirs = append(dirs, d)
-	}
-	slices.Sort(dirs)
-	procs := cgFile(c, "pids", "cgroup.procs", "cgroup.procs")
-	if len(dirs) > 0 {
-		procs = dirs[0] + "/cgroup.procs"
-	}
-	usage := cgFile(c, "cpuacct", "cpu.stat", "cpuacct.usage")
-	quota := cgFile(c, "cpu", "cpu.max", "cpu.cfs_quota_us")
-	cpuset := cgFile(c, "cpuset", "cpuset.cpus.effective", "cpuset.effective_cpus")
-	memCur := cgFile(c, "memory", "memory.current", "memory.usage_in_bytes")
-	memMax := cgFile(c, "memory", "memory.max", "memory.limit_in_bytes")
-	pidsCur := cgFile(c, "pids", "pids.current", "pids.current")
-	pidsMax := cgFile(c, "pids", "pids.max", "pids.max")
-	psi := cgFile(c, "cpu", "cpu.pressure", "cpu.pressure")
-	if d, ok := c.Dirs["unified"]; ok {
-		psi = d + "/cpu.pressure"
-	}
-	thr := cgFile(c, "cpu", "cpu.stat", "cpu.stat")
-	m.Explain = []Explanation{
-		{Files: dirs, Command: "ls " + firstDir(dirs),
-			Meaning: "a cgroup, merged by path across the hierarchies that have it (v1: one per controller; v2: one)"},
-		{Files: []string{procs}, Command: "wc -l " + procs, Meaning: "processes directly in this cgroup (not in its children)"},
-		{Files: []string{usage}, Command: "cat " + usage + "   # twice, one refresh apart",
-			Meaning: "CPU time used since the previous snapshot, as % of one CPU (200 = two CPUs busy)"},
-		{Files: []string{quota, cpuset}, Command: "cat " + quota + " " + cpuset,
-			Meaning: "the tightest CPU limit from the root down, in CPUs: quota/period or the cpuset's size; ↑ when an ancestor sets it"},
-		{Files: []string{memCur, memMax}, Command: "cat " + memCur + " " + memMax,
-			Meaning: "memory charged to the cgroup (page cache included) against the tightest limit from the root down; ↑ when an ancestor sets it"},
-		{Files: []string{pidsCur, pidsMax}, Command: "cat " + pidsCur + " " + pidsMax, Meaning: "tasks (threads count) against pids.max"},
-		{Files: []string{psi}, Command: "cat " + psi,
-			Meaning: "pressure: % of the last 10 s in which some task here waited for a CPU (v2 only)"},
-		{Files: []string{thr}, Command: "grep throttled " + thr, Meaning: "how many CPU periods the quota stopped this cgroup in"},
-	}
+	m.Explain = cgroupExplain(s, c)
 	m.Detail = cgroupDetail(c)
 	return m
 }
@@ -564,11 +492,11 @@ func cgroupDetail(c *probe.Cgroup) []string {
 		d = append(d, fmt.Sprintf("  current %s  peak %s  working set %s", u(mem.Current), u(mem.Peak), u(mem.WorkingSet)))
 		d = append(d, fmt.Sprintf("  anon %s  file %s  kernel %s  shmem %s  swap %s", u(mem.Anon), u(mem.File), u(mem.Kernel), u(mem.Shmem), u(mem.Swap)))
 		d = append(d, fmt.Sprintf("  max %s  high %s  low %s  min %s", limitStr(mem.Max), limitStr(mem.High), limitStr(mem.Low), limitStr(mem.Min)))
-		from := mem.EffectiveMaxFrom
-		if from == "" {
-			from = "nothing limits it"
+		if from := mem.EffectiveMaxFrom; from == "" {
+			d = append(d, "  in force: none, nothing on the path limits it")
+		} else {
+			d = append(d, fmt.Sprintf("  in force %s (%s), set at %s", limitStr(mem.EffectiveMax), exactBytes(mem.EffectiveMax), from))
 		}
-		d = append(d, fmt.Sprintf("  in force %s (set at %s)", limitStr(mem.EffectiveMax), from))
 	}
 	if cpu := c.CPU; cpu != nil {
 		d = append(d, "", "cpu")
@@ -579,11 +507,11 @@ func cgroupDetail(c *probe.Cgroup) []string {
 			d = append(d, fmt.Sprintf("  quota %s per %d µs", limitNum(cpu.QuotaUsec), *cpu.PeriodUsec))
 		}
 		if cpu.EffectiveCPUs != nil {
-			from := cpu.EffectiveCPUsFrom
-			if from == "" {
-				from = "the host's CPUs"
+			if from := cpu.EffectiveCPUsFrom; from == "" {
+				d = append(d, fmt.Sprintf("  in force %.3g CPUs: nothing on the path limits it, the host's online CPUs", *cpu.EffectiveCPUs))
+			} else {
+				d = append(d, fmt.Sprintf("  in force %.3g CPUs, set at %s by its %s", *cpu.EffectiveCPUs, from, cpu.EffectiveCPUsBy))
 			}
-			d = append(d, fmt.Sprintf("  in force %.3g CPUs (%s %s)", *cpu.EffectiveCPUs, from, cpu.EffectiveCPUsBy))
 		}
 		if cpu.Cpuset != "" {
 			d = append(d, "  cpuset "+cpu.Cpuset)
@@ -593,13 +521,25 @@ func cgroupDetail(c *probe.Cgroup) []string {
 		}
 	}
 	if p := c.PIDsCtl; p != nil && p.Current != nil {
-		d = append(d, "", fmt.Sprintf("pids %d of %s", *p.Current, limitNum(p.EffectiveMax)))
+		line := fmt.Sprintf("pids %d of %s", *p.Current, limitNum(p.EffectiveMax))
+		if from := p.EffectiveMaxFrom; from != "" && from != c.Path {
+			line += ", set at " + from
+		}
+		d = append(d, "", line)
 	}
 	for k, dir := range c.Dirs {
 		d = append(d, fmt.Sprintf("dir %-12s %s", k, dir))
 	}
 	slices.Sort(d[len(d)-len(c.Dirs):])
 	return d
+}
+
+// exactBytes is a limit in bytes, as the kernel keeps it (a page multiple).
+func exactBytes(l *probe.Limit) string {
+	if l == nil || *l == probe.Unlimited {
+		return "no limit"
+	}
+	return strconv.FormatUint(uint64(*l), 10) + " bytes"
 }
 
 func limitNum(l *probe.Limit) string {
@@ -716,29 +656,7 @@ func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, name
 		}
 	}
 	slices.SortStableFunc(m.Jumps[1:], func(a, b Jump) int { return strings.Compare(a.Label, b.Label) })
-	cgroupFile := fmt.Sprintf("/proc/%d/cgroup", c.PID)
-	var cpuFile, memFiles []string
-	procsFile := cgroupFile // an isolated tree without a cgroup of its own: its init's membership
-	if cg != nil {
-		procsFile = cgFile(cg, "pids", "cgroup.procs", "cgroup.procs")
-		cpuFile = []string{cgFile(cg, "cpuacct", "cpu.stat", "cpuacct.usage")}
-		memFiles = []string{cgFile(cg, "memory", "memory.current", "memory.usage_in_bytes"), cgFile(cg, "memory", "memory.max", "memory.limit_in_bytes")}
-	}
-	m.Explain = []Explanation{
-		{Files: []string{cgroupFile}, Command: "cat " + cgroupFile,
-			Meaning: "the runtime, recognised from the cgroup path (docker-<id>.scope, libpod-<id>, kubepods…/pod<uid>, lxc.payload.<name> …), or isolated: a tree of processes in namespaces of their own"},
-		{Files: []string{cgroupFile, "/var/lib/docker/containers/<id>/config.v2.json", "/var/lib/containers/storage/overlay-containers/containers.json"},
-			Command: "cat " + cgroupFile, Meaning: "the name from the runtime's own files on disk; the short id when they do not say"},
-		{Files: []string{fmt.Sprintf("/proc/%d/status", c.PID)}, Command: fmt.Sprintf("grep NSpid /proc/%d/status", c.PID),
-			Meaning: "the container's init as the host numbers it: pid 1 inside its pid namespace"},
-		{Files: []string{procsFile}, Command: "cat " + procsFile,
-			Meaning: "the processes of the container: those in its cgroup, or in its namespaces"},
-		{Files: cpuFile, Command: "cat " + strings.Join(cpuFile, " ") + "   # twice, one refresh apart",
-			Meaning: "CPU time its cgroup used since the previous snapshot, as % of one CPU"},
-		{Files: memFiles, Command: "cat " + strings.Join(memFiles, " "), Meaning: "memory charged to its cgroup against the limit in force"},
-		{Files: []string{fmt.Sprintf("/proc/%d/ns/net", c.PID)}, Command: fmt.Sprintf("nsenter -t %d -n ip -br addr", c.PID),
-			Meaning: "its interfaces; ↔ the other end of each veth, usually on the host"},
-	}
+	m.Explain = containerExplain(s, c, cg)
 	m.Detail = []string{fmt.Sprintf("%s container %s", c.Runtime, c.Name), "", "id         " + c.ID}
 	if c.Image != "" {
 		m.Detail = append(m.Detail, "image      "+c.Image)
@@ -853,14 +771,7 @@ func netnsMore(s *probe.Snapshot, n *probe.NetNamespace) More {
 	if pid > 0 {
 		m.Jumps = append(m.Jumps, Jump{"lowest process", Processes, "proc:" + strconv.Itoa(pid)})
 	}
-	m.Explain = []Explanation{
-		{Files: append([]string{"/proc/*/ns/net"}, n.Mounts...), Command: "ip netns list; lsns -t net",
-			Meaning: "a network namespace, named by ip netns, its container or its lowest process"},
-		{Files: []string{"netlink RTM_GETLINK"}, Command: ip + " -d link", Meaning: "a network namespace: its own devices, addresses, routes, firewall and sockets"},
-		{},
-		{Files: []string{"/proc/*/ns/net"}, Command: "lsns -t net -o NS,NPROCS", Meaning: "how many processes are in it"},
-		{},
-	}
+	m.Explain = netnsExplain(s, n, pid, ip)
 	m.Detail = []string{fmt.Sprintf("network namespace %d", n.Inode), "", "names      " + strings.Join(n.Names, ", "),
 		fmt.Sprintf("processes  %d", n.Processes)}
 	for _, mnt := range n.Mounts {
@@ -899,17 +810,7 @@ func linkMore(s *probe.Snapshot, n *probe.NetNamespace, l *probe.Link, names map
 	if n.Inode == s.Host.NS.Net {
 		ip = "ip"
 	}
-	m.Explain = []Explanation{
-		{Files: []string{"netlink RTM_GETLINK (IFLA_IFNAME) in net:[" + strconv.FormatUint(n.Inode, 10) + "]"}, Command: ip + " link show " + l.Name,
-			Meaning: "a network device of this namespace"},
-		{Files: []string{"netlink RTM_GETLINK (IFLA_LINKINFO/IFLA_INFO_KIND)"}, Command: ip + " -d link show " + l.Name,
-			Meaning: "what kind of device: veth (a pair, one end per namespace), bridge (a switch), loopback, device (hardware) …"},
-		{Files: []string{"netlink RTM_GETLINK (IFLA_OPERSTATE)"}, Command: ip + " link show " + l.Name,
-			Meaning: "operational state: up carries traffic; lowerlayerdown is a veth whose peer is down"},
-		{Files: []string{"netlink RTM_GETADDR"}, Command: ip + " addr show " + l.Name, Meaning: "its IPv4 and IPv6 addresses"},
-		{Files: []string{"netlink IFLA_LINK + IFLA_LINK_NETNSID, RTM_GETNSID; ethtool peer_ifindex"}, Command: ip + " -d link show " + l.Name + "   # link-netnsid, @ifN",
-			Meaning: "a veth's other end (↔ namespace:name), which ip shows only as an index and a netns id; a bridge's ports; on: the bridge it is plugged into"},
-	}
+	m.Explain = linkExplain(s, n, l, ip)
 	m.Detail = []string{fmt.Sprintf("link %d: %s in %s", l.Index, l.Name, names[n.Inode]), "",
 		fmt.Sprintf("kind %s, state %s, mtu %d, mac %s", l.Kind, l.State, l.MTU, l.MAC)}
 	if l.Master != "" {

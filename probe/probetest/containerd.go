@@ -90,6 +90,11 @@ func CtrRun(t testing.TB, address, id string, args ...string) string {
 		_ = exec.Command("ctr", ctr("containers", "rm", id)...).Run()
 		_ = exec.Command("ctr", ctr("images", "rm", image)...).Run()
 		_ = exec.Command("ctr", "-a", address, "namespaces", "rm", ns).Run()
+		// containerd makes a cgroup for the namespace (/NS/ID with cgroupfs) and removes only
+		// the container's: the namespace's is the test's to remove, in every hierarchy.
+		for _, h := range hierarchies(t) {
+			removeCgroupDir(t, filepath.Join(h.mount, ns))
+		}
 	})
 	Run(t, "ctr", ctr(append([]string{"run", "-d", image, id}, args...)...)...)
 	WaitFor(t, "the task "+id+" to run", func() bool {

@@ -29,8 +29,8 @@ type Host struct {
 	TreePID             int // the isolated tree's topmost process
 	TreeHost            string
 	CtrID, CtrNamespace string // the containerd container (its id is its name) and its namespace
-	MemoryMax, PIDsMax  int64 // Cgroup's limits
-	AppMemMax           int64 // App's own memory limit (above MemoryMax: the parent's is in force)
+	MemoryMax, PIDsMax  int64  // Cgroup's limits
+	AppMemMax           int64  // App's own memory limit (above MemoryMax: the parent's is in force)
 	hexID, sleepSeconds string
 }
 
@@ -75,6 +75,7 @@ func NewHost(t testing.TB) *Host {
 	h.App = NewCgroup(t, name+"/app", "memory", "pids", "cpu")
 	h.Cgroup.SetMemoryMax(t, h.MemoryMax)
 	h.Cgroup.SetPIDsMax(t, int(h.PIDsMax))
+	h.Cgroup.SetCPUQuota(t, 50000) // half a CPU, in force for app too
 	h.App.SetMemoryMax(t, h.AppMemMax)
 	h.AppPID = Start(t, exec.Command("sleep", h.sleepSeconds)).Process.Pid
 	h.App.Add(t, h.AppPID)
