@@ -549,10 +549,6 @@ func limitNum(l *probe.Limit) string {
 	return strconv.FormatUint(uint64(*l), 10)
 }
 
-func firstDir(d []string) string {
-	if len(d) == 0 {
-		return "/sys/fs/cgroup"
-	}
 	return d[0]
 }
 
