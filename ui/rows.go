@@ -549,9 +549,6 @@ func limitNum(l *probe.Limit) string {
 	return strconv.FormatUint(uint64(*l), 10)
 }
 
-	return d[0]
-}
-
 func inherited(from, self string) string {
 	if from != "" && from != self {
 		return "↑"
