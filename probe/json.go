@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"runtime"
 	"sync"
@@ -78,4 +79,20 @@ func sum(parts [][]byte) int {
 		n += len(p)
 	}
 	return n
+}
+
+// DecodeSnapshot reads a snapshot saved with isotop snapshot --json (--replay's file, untrusted
+// input: the TUI must render whatever it holds without a panic).
+func DecodeSnapshot(data []byte) (*Snapshot, error) {
+	var s Snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("not an isotop snapshot: %w", err)
+	}
+	switch {
+	case s.Schema == 0:
+		return nil, fmt.Errorf("not an isotop snapshot: no \"schema\" field (save one with isotop snapshot --json)")
+	case s.Schema > Schema:
+		return nil, fmt.Errorf("snapshot schema %d is newer than this isotop's (%d)", s.Schema, Schema)
+	}
+	return &s, nil
 }

@@ -142,7 +142,7 @@ func (m Model) body() string {
 				cell = r.Cells[j]
 			}
 			if j == t.TreeCol {
-				cell = strings.Repeat(" ", min(r.Depth, 12)) + cell
+				cell = strings.Repeat(" ", max(0, min(r.Depth, 12))) + cell
 			}
 			line += pad(cell, w[j], c.Right) + " "
 		}

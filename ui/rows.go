@@ -272,11 +272,13 @@ func treeOrder(list []*probe.Namespace, depth map[uint64]int) []*probe.Namespace
 		}
 	}
 	var out []*probe.Namespace
+	seen := map[*probe.Namespace]bool{} // each once: a replayed file may hold cycles and duplicates
 	var walk func(ns *probe.Namespace, d int)
 	walk = func(ns *probe.Namespace, d int) {
-		if d > 64 {
+		if d > 64 || seen[ns] {
 			return
 		}
+		seen[ns] = true
 		depth[ns.Inode] = d
 		out = append(out, ns)
 		for _, c := range children[ns.Inode] {
@@ -285,6 +287,9 @@ func treeOrder(list []*probe.Namespace, depth map[uint64]int) []*probe.Namespace
 	}
 	for _, r := range roots {
 		walk(r, 0)
+	}
+	for _, ns := range list { // in a cycle of parents: no root leads there
+		walk(ns, 0)
 	}
 	return out
 }
@@ -312,11 +317,15 @@ func ProcessTable(s *probe.Snapshot) Table {
 	for i := range s.Containers {
 		names[s.Containers[i].Key()] = s.Containers[i].Name
 	}
+	// Each process once: a replayed file may hold duplicate pids or a cycle of parents, which
+	// a walk by pid alone would follow without end.
+	seen := make([]bool, len(s.Processes))
 	var walk func(i, d int)
 	walk = func(i, d int) {
-		if d > 256 {
+		if d > 256 || seen[i] {
 			return
 		}
+		seen[i] = true
 		p := &s.Processes[i]
 		nspid := "-"
 		if n := len(p.NSPids); n > 1 {
@@ -337,6 +346,9 @@ func ProcessTable(s *probe.Snapshot) Table {
 	}
 	for _, r := range roots {
 		walk(r, 0)
+	}
+	for i := range s.Processes { // in a cycle of parents: no root leads there
+		walk(i, 0)
 	}
 	return t
 }

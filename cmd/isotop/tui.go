@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +19,7 @@ import (
 // runTUI opens the interactive views on the live host, or on a saved snapshot with --replay.
 func runTUI(args []string, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl.SetOutput(cutting(stderr))
 	interval := fl.Duration("interval", time.Second, "time between refreshes of the live host")
 	replay := fl.String("replay", "", "show a saved `isotop snapshot --json` instead of the live host")
 	af := addActionFlags(fl)
@@ -113,15 +112,5 @@ func readSnapshot(path string) (*probe.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s probe.Snapshot
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("not an isotop snapshot: %w", err)
-	}
-	switch {
-	case s.Schema == 0:
-		return nil, fmt.Errorf("not an isotop snapshot: no \"schema\" field (save one with isotop snapshot --json)")
-	case s.Schema > probe.Schema:
-		return nil, fmt.Errorf("snapshot schema %d is newer than this isotop's (%d)", s.Schema, probe.Schema)
-	}
-	return &s, nil
+	return probe.DecodeSnapshot(data)
 }
