@@ -118,11 +118,11 @@ func CleanCgroupPath(p string) (string, error) {
 	}
 	for _, part := range strings.Split(t, "/") {
 		if part == ".." {
-			return "", refusedf("cgroup path %q: \"..\" would leave the cgroup hierarchy", p)
+			return "", refusedf("cgroup path %q: \"..\" would leave the cgroup hierarchy", cut(p))
 		}
 	}
 	if strings.ContainsRune(t, 0) {
-		return "", refusedf("cgroup path %q: holds a NUL byte", p)
+		return "", refusedf("cgroup path %q: holds a NUL byte", cut(p))
 	}
 	if r, ok := strings.CutPrefix(t, "/sys/fs/cgroup"); ok && (r == "" || r[0] == '/') {
 		// The hint drops a v1 hierarchy's (or the hybrid unified one's) directory too.
@@ -130,11 +130,11 @@ func CleanCgroupPath(p string) (string, error) {
 		if first == "unified" || first == "systemd" || strings.Contains(first, ",") || probe.IsV1Controller(first) {
 			r = "/" + rest
 		}
-		return "", refusedf("cgroup path %q: give the path inside the hierarchy (%q), not under its mount point", p, path.Clean("/"+r))
+		return "", refusedf("cgroup path %q: give the path inside the hierarchy (%q), not under its mount point", cut(p), cut(path.Clean("/"+r)))
 	}
 	c := path.Clean("/" + t)
 	if c == "/" {
-		return "", refusedf("cgroup path %q: the root cgroup has no limits to set", p)
+		return "", refusedf("cgroup path %q: the root cgroup has no limits to set", cut(p))
 	}
 	return c, nil
 }

@@ -25,7 +25,7 @@ func (s Setting) String() string {
 var ErrBadValue = errors.New("bad value")
 
 func badValue(what, value, why string) error {
-	return badValuef("%s %q: %s", what, value, why)
+	return badValuef("%s %q: %s", what, cut(value), why)
 }
 
 // sizeUnits are the suffixes ParseSize takes, powers of 1024 as docker, systemd and the kernel's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/isotop/isotop/actions"
@@ -120,7 +121,31 @@ func exitFor(err error) int {
 	return 1
 }
 
+// fail reports an action's error, every long run of text in it cut (a value given, a path).
 func fail(stderr io.Writer, cmd string, err error) int {
-	fmt.Fprintf(stderr, "isotop %s: %v\n", cmd, err)
+	fmt.Fprintf(cutting(stderr), "isotop %s: %v\n", cmd, err)
 	return exitFor(err)
+}
+
+// longToken is a run of text no message needs whole: longer than any real path or name.
+var longToken = regexp.MustCompile(`\S{201,}`)
+
+// cutting is w with every very long run of text shortened: the flag package's errors repeat the
+// value given, a 300-digit number or a 10,000-character name included.
+func cutting(w io.Writer) io.Writer { return cutWriter{w} }
+
+type cutWriter struct{ w io.Writer }
+
+func (c cutWriter) Write(p []byte) (int, error) {
+	cut := func(b []byte) []byte {
+		r := []rune(string(b))
+		if len(r) <= 200 {
+			return b
+		}
+		return []byte(fmt.Sprintf("%s…(%d bytes)", string(r[:160]), len(b)))
+	}
+	if _, err := c.w.Write(longToken.ReplaceAllFunc(p, cut)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

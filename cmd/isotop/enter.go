@@ -30,7 +30,7 @@ and user namespaces work too.
 
 func runEnter(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop enter", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl.SetOutput(cutting(stderr))
 	nsList := fl.String("ns", "", "namespace kinds to enter, comma-separated: mnt,uts,ipc,net,pid,cgroup,user,time (default: every kind that differs from the host)")
 	hostShell := fl.Bool("host-shell", false, "run the host's shell in the target's net, pid, uts and ipc namespaces (for a target without a shell)")
 	cgroup := fl.String("cgroup", "auto", "join the target's cgroups (join), stay in isotop's (stay), or auto: join unless the target is a process of the host")

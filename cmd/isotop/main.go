@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/isotop/isotop/actions"
 )
 
 // version is set at build time by the Makefile (-ldflags "-X main.version=…").
@@ -67,6 +69,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage+"\nThe interactive views:\n")
 		return runTUI([]string{"--help"}, stdout)
 	}
-	fmt.Fprintf(stderr, "isotop: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "isotop: unknown command %q\n\n%s", actions.Cut(args[0]), usage)
 	return 2
 }

@@ -165,3 +165,40 @@ func TestTableEscapesHostText(t *testing.T) {
 		}
 	}
 }
+
+// TestLongValuesAreCut gives each command a 10,000-character name and a 300-digit number: the
+// error names the flag and says why, and repeats no more of the value than a line can hold.
+func TestLongValuesAreCut(t *testing.T) {
+	long, digits := strings.Repeat("h", 10000), strings.Repeat("9", 300)
+	for _, args := range [][]string{
+		{long},
+		{"snapshot", long},
+		{"snapshot", "--sample", digits},
+		{"limit", "isotop-test-none", "--memory", digits, "--dry-run", "--audit-log", ""},
+		{"limit", "isotop-test-none", "--pids", digits, "--dry-run", "--audit-log", ""},
+		{"limit", "isotop-test-none", "--cpus", digits, "--dry-run", "--audit-log", ""},
+		{"limit", "/" + long, "--memory", "1G", "--dry-run", "--audit-log", ""},
+		{"enter", "1", "--ns", long, "--audit-log", ""},
+		{"sandbox", "--hostname", long, "--audit-log", "", "--", "true"},
+		{"sandbox", "--net", long, "--audit-log", "", "--", "true"},
+		{"sandbox", "--memory", digits, "--audit-log", "", "--", "true"},
+		{"sandbox", "--rootfs", "/" + long, "--audit-log", "", "--", "true"},
+	} {
+		code, _, stderr := runCLI(args...)
+		name := strings.Join(args, " ")
+		if len(name) > 80 {
+			name = name[:80] + "…"
+		}
+		if code == 0 {
+			t.Errorf("isotop %s: exit 0, want an error", name)
+		}
+		for _, l := range strings.Split(stderr, "\n") {
+			if len(l) > 400 {
+				t.Errorf("isotop %s: a line of %d bytes on stderr: %.120s…", name, len(l), l)
+			}
+		}
+		if !strings.Contains(stderr, "bytes)") {
+			t.Errorf("isotop %s: the value is not shown cut, with its length:\n%.600s", name, stderr)
+		}
+	}
+}

@@ -10,12 +10,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/probe"
 )
 
 func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop snapshot", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl.SetOutput(cutting(stderr))
 	asJSON := fl.Bool("json", false, "print the snapshot as one JSON document (the scripting interface, see README)")
 	pretty := fl.Bool("pretty", false, "with --json: indent the document")
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read (a fixture tree in tests)")
@@ -41,7 +42,7 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "isotop snapshot: unexpected argument %q\n", fl.Arg(0))
+		fmt.Fprintf(stderr, "isotop snapshot: unexpected argument %q\n", actions.Cut(fl.Arg(0)))
 		return 2
 	}
 	md, err := readOnlyMode(*readOnly)
