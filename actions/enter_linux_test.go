@@ -490,3 +490,44 @@ func TestContainerdByName(t *testing.T) {
 		}
 	}
 }
+
+// TestAmbiguousContainerName runs a Docker and a Podman container of one name: isotop enter and
+// isotop limit refuse the name, listing both as runtime:id, and take either by runtime:id.
+func TestAmbiguousContainerName(t *testing.T) {
+	podmanImage := probetest.PodmanImage(t)
+	d := probetest.Docker(t)
+	dockerImage := d.Import(t, sbxRootfs(t))
+	name := probetest.Name(t)
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	dockerID := d.Run(t, name, dockerImage, "sleep", "86397")
+	podmanID := probetest.PodmanRun(t, name, podmanImage, "sleep", "86397")
+	probetest.WaitFor(t, "both containers, named, in a snapshot", func() bool {
+		s, err := probe.DefaultFS().Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range s.Containers {
+			if c.Name == name && (c.Key() == "docker:"+dockerID || c.Key() == "podman:"+podmanID) {
+				n++
+			}
+		}
+		return n == 2
+	})
+	want := fmt.Sprintf("%q names 2 containers: docker:%s (%s), podman:%s (%s); give runtime:id", name, dockerID, name, podmanID, name)
+	for _, args := range [][]string{
+		{"enter", name, "--audit-log", audit, "--", "hostname"},
+		{"limit", name, "--memory", "64M", "--yes", "--audit-log", audit},
+	} {
+		r := runIsotop(t, "", args...)
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("isotop %s: exit %d, stderr %q; want exit 1 and %q", strings.Join(args, " "), r.code, r.stderr, want)
+		}
+	}
+	for _, key := range []string{"docker:" + dockerID, "podman:" + podmanID} {
+		r := runIsotop(t, "", "limit", key, "--pids", "50", "--dry-run", "--audit-log", audit)
+		if r.code != 0 || !strings.Contains(r.stdout, "pids.max") {
+			t.Errorf("isotop limit %s --dry-run: exit %d\n%s%s", key, r.code, r.stdout, r.stderr)
+		}
+	}
+}

@@ -8,31 +8,47 @@ import (
 	"github.com/isotop/isotop/probe"
 )
 
-// FindContainer finds a container of a snapshot by name, by "runtime:id", or by a prefix of its
-// id (at least 4 characters, as docker and podman take them).
+// ErrAmbiguous is the refusal of a name or an id prefix that more than one container has.
+var ErrAmbiguous = fmt.Errorf("ambiguous: %w", ErrRefused)
+
+// FindContainer finds a container of a snapshot by "runtime:id", by name or id, or by a prefix
+// of its id (at least 4 characters, as docker and podman take them). A name two containers share
+// (a Docker and a Podman "web") is refused with both, as an ambiguous prefix is: isotop does not
+// pick one for the operator.
 func FindContainer(s *probe.Snapshot, name string) (*probe.Container, error) {
-	var found []*probe.Container
+	var exact, prefix []*probe.Container
 	for i := range s.Containers {
 		c := &s.Containers[i]
-		if c.Name == name || c.Key() == name || c.ID == name {
+		switch {
+		case c.Key() == name:
 			return c, nil
-		}
-		if len(name) >= 4 && strings.HasPrefix(c.ID, name) {
-			found = append(found, c)
+		case c.Name == name || c.ID == name:
+			exact = append(exact, c)
+		case len(name) >= 4 && strings.HasPrefix(c.ID, name):
+			prefix = append(prefix, c)
 		}
 	}
-	switch len(found) {
-	case 0:
-		return nil, refusedf("no container named %q and none whose id starts with it (isotop snapshot lists CONTAINERS)", name)
-	case 1:
-		return found[0], nil
+	switch {
+	case len(exact) == 1:
+		return exact[0], nil
+	case len(exact) > 1:
+		return nil, &classified{fmt.Errorf("%q names %d containers: %s; give runtime:id", cut(name), len(exact), containerList(exact)), ErrAmbiguous}
+	case len(prefix) == 1:
+		return prefix[0], nil
+	case len(prefix) > 1:
+		return nil, &classified{fmt.Errorf("%q is the start of the ids of %d containers: %s; give more of it", cut(name), len(prefix), containerList(prefix)), ErrAmbiguous}
 	}
+	return nil, refusedf("no container named %q and none whose id starts with it (isotop snapshot lists CONTAINERS)", cut(name))
+}
+
+// containerList names containers as "runtime:id (name)", sorted.
+func containerList(cs []*probe.Container) string {
 	var names []string
-	for _, c := range found {
+	for _, c := range cs {
 		names = append(names, c.Key()+" ("+c.Name+")")
 	}
 	slices.Sort(names)
-	return nil, refusedf("%q is the start of the ids of %d containers: %s; give more of it", name, len(found), strings.Join(names, ", "))
+	return strings.Join(names, ", ")
 }
 
 // ContainerInit is a container's init process in the snapshot.

@@ -3,6 +3,7 @@ package probe
 import (
 	"encoding/json"
 	"io"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -100,7 +101,11 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 			f.c, f.ok = containerFromCgroup(p.Cgroup)
 			if t, ok := tasks[p.Cgroup]; ok {
 				pod := f.c.Pod
-				f.c, f.ok = cgroupContainer{Runtime: "containerd", ID: t.id, Namespace: t.namespace, Pod: pod, Cgroup: p.Cgroup}, true
+				runtime := "containerd"
+				if t.namespace == "moby" { // Docker's engine runs its containers in containerd's moby namespace
+					runtime = "docker"
+				}
+				f.c, f.ok = cgroupContainer{Runtime: runtime, ID: t.id, Namespace: t.namespace, Pod: pod, Cgroup: p.Cgroup}, true
 			}
 			f.ok = f.ok && !f.c.Monitor && f.c.ID != ""
 			f.key = f.c.Runtime + ":" + f.c.ID
@@ -147,6 +152,7 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 	}
 
 	meta := newRuntimeMeta(fs, errs)
+	meta.dockerRoots = dockerRoots(s.Processes)
 	netByIno := map[uint64]*NetNamespace{}
 	for i := range s.NetNamespaces {
 		netByIno[s.NetNamespaces[i].Inode] = &s.NetNamespaces[i]
@@ -280,6 +286,9 @@ type runtimeMeta struct {
 	podman map[string]podmanEntry // by id, from every containers.json read so far
 	read   map[string]bool
 	homes  map[int]string // uid → home, from /etc/passwd, read once
+	// dockerRoots are the data roots of the Docker daemons running (their --data-root), the
+	// default /var/lib/docker first.
+	dockerRoots []string
 }
 
 type podmanEntry struct {
@@ -386,15 +395,51 @@ func (m *runtimeMeta) docker(c *Container) bool {
 		Name   string
 		Config struct{ Image string }
 	}
-	if !m.readJSON("/var/lib/docker/containers/"+c.ID+"/config.v2.json", &cfg) {
-		return false
+	roots := m.dockerRoots
+	if len(roots) == 0 {
+		roots = []string{defaultDockerRoot}
 	}
-	if c.Runtime == "cri" {
-		c.Runtime = "docker"
+	for _, root := range roots {
+		file := root + "/containers/" + c.ID + "/config.v2.json"
+		f, err := m.fs.opener().OpenFile(m.fs.hostPath(file))
+		if err != nil {
+			if !gone(err) {
+				m.errs.add(m.fs.hostPath(file), err)
+			}
+			continue // another daemon's container, or none's
+		}
+		f.Close()
+		if !m.readJSON(file, &cfg) {
+			return false
+		}
+		if c.Runtime == "cri" {
+			c.Runtime = "docker"
+		}
+		c.Name, c.Image = strings.TrimPrefix(cfg.Name, "/"), cfg.Config.Image
+		c.NameFrom = m.fs.hostPath(file)
+		return true
 	}
-	c.Name, c.Image = strings.TrimPrefix(cfg.Name, "/"), cfg.Config.Image
-	c.NameFrom = m.fs.hostPath("/var/lib/docker/containers/" + c.ID + "/config.v2.json")
-	return true
+	return false
+}
+
+const defaultDockerRoot = "/var/lib/docker"
+
+// dockerRoots are the data roots of the running Docker daemons: /var/lib/docker, and each
+// dockerd's --data-root (or the older -g/--graph) when it gives another.
+func dockerRoots(procs []Process) []string {
+	roots := []string{defaultDockerRoot}
+	for i := range procs {
+		p := &procs[i]
+		if p.Comm != "dockerd" {
+			continue
+		}
+		for _, name := range []string{"--data-root", "-data-root", "--graph", "-g"} {
+			if v := flagValue(p.Cmdline, name); strings.HasPrefix(v, "/") && !slices.Contains(roots, path.Clean(v)) {
+				roots = append(roots, path.Clean(v))
+			}
+		}
+	}
+	return roots
 }
 
 // podmanDrivers are containers/storage's drivers, each with its <driver>-containers directory.

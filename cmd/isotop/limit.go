@@ -26,7 +26,7 @@ does not parse, a path with "..", a cgroup that vanished, a memory limit below t
 
 func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop limit", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl.SetOutput(cutting(stderr))
 	limits := actions.LimitFlags(fl)
 	assumeYes := fl.Bool("yes", false, "apply without asking")
 	force := fl.Bool("force", false, "set a memory limit even below the cgroup's current usage")
@@ -65,7 +65,11 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(stderr, "limit", err)
 		}
-		if c, err := actions.FindContainer(snap, target); err == nil {
+		c, err := actions.FindContainer(snap, target)
+		switch {
+		case errors.Is(err, actions.ErrAmbiguous):
+			return fail(stderr, "limit", err)
+		case err == nil:
 			on, err := actions.LimitContainer(c)
 			if err != nil {
 				return fail(stderr, "limit", err)
@@ -76,7 +80,7 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	plan, err := actor.PlanLimit(req)
 	if err != nil {
 		if bare && errors.Is(err, actions.ErrRefused) {
-			err = fmt.Errorf("%w; and no container is named %q", err, target)
+			err = fmt.Errorf("%w; and no container is named %q", err, actions.Cut(target))
 		}
 		return fail(stderr, "limit", err)
 	}
