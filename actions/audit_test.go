@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -137,5 +138,76 @@ func TestAuditUnwritableIsRefused(t *testing.T) {
 	}
 	if err := a.Append(AuditRecord{Action: "limit"}); err == nil || !strings.Contains(err.Error(), a.Path) {
 		t.Errorf("Append = %v; want an error naming the log", err)
+	}
+}
+
+// TestAuditRefusesUnsafeLogs: isotop, as root, appends only to a log of its own. A symbolic link
+// (as the log or on its way), a file of another user's, one others may write, a second name of a
+// file (a hard link), a FIFO: each refused with the reason, and the file behind it unchanged.
+func TestAuditRefusesUnsafeLogs(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "root-only")
+	if err := os.WriteFile(victim, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, f func(p string) error) string {
+		p := filepath.Join(dir, name)
+		if err := f(p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	linkDir := mk("linkdir", func(p string) error { return os.Symlink(dir, p) })
+	cases := []struct{ path, why string }{
+		{mk("link.jsonl", func(p string) error { return os.Symlink(victim, p) }), "symbolic link"},
+		{filepath.Join(linkDir, "audit.jsonl"), "symbolic link"},
+		{mk("world.jsonl", func(p string) error {
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				return err
+			}
+			return os.Chmod(p, 0o666)
+		}), "anyone may write it"},
+		{mk("hard.jsonl", func(p string) error { return os.Link(victim, p) }), "2 hard links"},
+		{mk("fifo.jsonl", func(p string) error { return syscall.Mkfifo(p, 0o600) }), "audit log"},
+		{dir, "audit log"},
+	}
+	if os.Geteuid() == 0 {
+		cases = append(cases, struct{ path, why string }{mk("theirs.jsonl", func(p string) error {
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				return err
+			}
+			return os.Chown(p, 65534, 65534)
+		}), "owned by uid 65534"})
+	}
+	for _, tc := range cases {
+		a := &AuditLog{Path: tc.path}
+		if err := a.Writable(); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tc.why) {
+			t.Errorf("Writable(%s) = %v; want a refusal saying %q", tc.path, err, tc.why)
+		}
+		if err := a.Append(AuditRecord{Action: "limit", Result: "ok"}); err == nil {
+			t.Errorf("Append(%s) wrote", tc.path)
+		}
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "secret\n" {
+		t.Errorf("the root-only file behind the links was written: %q", data)
+	}
+}
+
+// TestUnfinished: an intent or a start that no record of its op follows is unfinished; in
+// progress while its isotop runs, else flagged as without a result.
+func TestUnfinished(t *testing.T) {
+	recs := []AuditRecord{
+		{Action: "limit", Op: "a", Result: "intent", PID: 10, PIDStart: 1},
+		{Action: "limit", Op: "a", Result: "ok", PID: 10, PIDStart: 1},
+		{Action: "limit", Op: "b", Result: "intent", PID: 11, PIDStart: 1},
+		{Action: "sandbox", Op: "c", Result: "started", PID: 12, PIDStart: 5},
+		{Action: "enter", Op: "d", Result: "started", PID: 13, PIDStart: 1},
+		{Action: "enter", Result: "started"}, // an old record, from before ops: nothing to pair
+		{Action: "enter", Op: "d", Result: "exit 0", PID: 13},
+		{Action: "limit", Result: "refused: below the usage"},
+	}
+	got := Unfinished(recs, func(pid int, start uint64) bool { return pid == 12 && start == 5 })
+	if len(got) != 2 || !strings.HasPrefix(got[2], "no result: isotop (pid 11) ended") || !strings.HasPrefix(got[3], "in progress (isotop pid 12") {
+		t.Errorf("Unfinished = %v", got)
 	}
 }

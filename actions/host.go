@@ -29,8 +29,12 @@ func (h *Host) PlanLimit(req LimitRequest) (*LimitPlan, error) {
 	return plan, err
 }
 
-// ApplyLimit makes the writes, reads them back, and audits the whole.
+// ApplyLimit makes the writes, reads them back, and audits the whole, write-ahead: the intent
+// (the planned writes) before the first write, refused when it cannot be written, and the result
+// (the writes made, the values read back) after; a limit killed between the two leaves an intent
+// with no result, which the Audit view flags.
 func (h *Host) ApplyLimit(plan *LimitPlan) (*LimitResult, error) {
+	op := NewOp()
 	if err := h.Audit.Writable(); err != nil {
 		return &LimitResult{Plan: plan}, err
 	}
@@ -38,8 +42,12 @@ func (h *Host) ApplyLimit(plan *LimitPlan) (*LimitResult, error) {
 	if err != nil {
 		return &LimitResult{Plan: plan}, err
 	}
+	intent := AuditRecord{Action: "limit", Target: plan.Target, Cgroup: plan.Cgroup, Writes: plan.Writes, Result: "intent", Op: op}
+	if err := h.Audit.Append(intent); err != nil {
+		return &LimitResult{Plan: plan}, refusedf("%w; nothing was written", err)
+	}
 	res, err := applyLimit(plan, mounts)
-	rec := AuditRecord{Action: "limit", Target: plan.Target, Cgroup: plan.Cgroup, Writes: plan.Writes[:res.Written], ReadBack: res.ReadBack, Result: "ok"}
+	rec := AuditRecord{Action: "limit", Target: plan.Target, Cgroup: plan.Cgroup, Writes: plan.Writes[:res.Written], ReadBack: res.ReadBack, Result: "ok", Op: op}
 	if err != nil {
 		rec.Result = "failed: " + err.Error()
 	}

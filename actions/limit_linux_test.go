@@ -73,7 +73,19 @@ func limitAudit(t *testing.T, path string) []AuditRecord {
 	if err != nil || bad != 0 {
 		t.Fatalf("audit log %s: %d bad lines, %v", path, bad, err)
 	}
-	return recs
+	// The records of outcomes: each intent (write-ahead) is checked to be followed by the result
+	// of its op, carrying the planned writes, and left out.
+	var out []AuditRecord
+	for i, r := range recs {
+		if r.Result != "intent" {
+			out = append(out, r)
+			continue
+		}
+		if r.Op == "" || !slices.ContainsFunc(recs[i+1:], func(o AuditRecord) bool { return o.Op == r.Op && o.Result != "intent" }) {
+			t.Errorf("audit intent %+v has no result", r)
+		}
+	}
+	return out
 }
 
 // snapFiles reads each file, to check later that nothing was written.

@@ -59,6 +59,7 @@ type (
 	// auditMsg is the audit log as read.
 	auditMsg struct {
 		recs []actions.AuditRecord
+		open map[int]string // actions.Unfinished: intents with no result, by index
 		err  error
 	}
 )
@@ -92,7 +93,7 @@ func (m Model) loadAudit() tea.Cmd {
 	}
 	return func() tea.Msg {
 		recs, _, err := actions.ReadAuditWith(open, path)
-		return auditMsg{recs, err}
+		return auditMsg{recs, actions.Unfinished(recs, probe.DefaultFS().ProcessAlive), err}
 	}
 }
 
@@ -329,7 +330,7 @@ func (m Model) actionMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		m.status = "back from " + msg.target + ": " + msg.result
 		return m, tea.Batch(m.refreshNow(), m.loadAudit()), true
 	case auditMsg:
-		m.audit, m.auditErr = msg.recs, msg.err
+		m.audit, m.auditOpen, m.auditErr = msg.recs, msg.open, msg.err
 		m.built[Audit] = false
 		if m.view == Audit {
 			m.ensure(Audit)
@@ -556,8 +557,9 @@ func cleanAll(ss []string) []string {
 	return out
 }
 
-// AuditTable lists the audit log, newest first.
-func AuditTable(recs []actions.AuditRecord, path string) Table {
+// AuditTable lists the audit log, newest first. An intent with no result (open, by index: see
+// actions.Unfinished) says so in its RESULT: a change whose outcome no one recorded.
+func AuditTable(recs []actions.AuditRecord, open map[int]string, path string) Table {
 	t := Table{Columns: []Column{{Title: "TIME", Width: 19}, {Title: "WHO", Width: 8}, {Title: "ACTION", Width: 7},
 		{Title: "TARGET", Width: 20, Flex: true}, {Title: "CHANGE", Width: 20, Flex: true}, {Title: "RESULT", Width: 10, Flex: true}}}
 	for i := len(recs) - 1; i >= 0; i-- {
@@ -576,12 +578,22 @@ func AuditTable(recs []actions.AuditRecord, path string) Table {
 		case "sandbox":
 			change = append(change, strings.Join(r.Command, " "))
 		}
-		rec := r
+		rec, result, why := r, r.Result, open[i]
+		switch {
+		case strings.HasPrefix(why, "in progress"):
+			result = r.Result + ", in progress"
+		case why != "":
+			result = strings.ToUpper(r.Result) + ", NO RESULT" // the detail says why
+		}
 		t.Rows = append(t.Rows, Row{
 			Key:   "audit:" + strconv.Itoa(i),
-			Cells: []string{r.Time.Local().Format("2006-01-02 15:04:05"), who, r.Action, r.Target, strings.Join(change, "; "), r.Result},
+			Cells: []string{r.Time.Local().Format("2006-01-02 15:04:05"), who, r.Action, r.Target, strings.Join(change, "; "), result},
 			more: func() More {
-				return More{Explain: auditExplain(path, len(t.Columns)), Detail: auditDetail(rec)}
+				d := auditDetail(rec)
+				if why != "" {
+					d = append(d, "outcome   "+why)
+				}
+				return More{Explain: auditExplain(path, len(t.Columns)), Detail: d}
 			},
 		})
 	}
@@ -621,6 +633,9 @@ func auditDetail(r actions.AuditRecord) []string {
 	}
 	if len(r.Command) > 0 {
 		d = append(d, "command   "+strings.Join(r.Command, " "))
+	}
+	if r.Op != "" {
+		d = append(d, "op        "+r.Op+" (its intent and its result share it)")
 	}
 	return append(d, "result    "+r.Result)
 }

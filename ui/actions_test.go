@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -24,7 +25,8 @@ type fakeActor struct {
 	enterFn func(actions.EnterRequest) (*actions.EnterCmd, error)
 }
 
-func (f *fakeActor) Allowed() error { return nil }
+func (f *fakeActor) Allowed() error                          { return nil }
+func (f *fakeActor) CleanupSandboxes(io.Writer) (int, error) { return 0, nil }
 
 func (f *fakeActor) PlanLimit(req actions.LimitRequest) (*actions.LimitPlan, error) {
 	f.plans = append(f.plans, req)
@@ -257,5 +259,25 @@ func TestAuditView(t *testing.T) {
 	second := strings.Index(screen, "pids.max no limit→10 pids")
 	if first < 0 || second < 0 || first > second || !strings.Contains(screen, "net,mnt: /bin/sh") {
 		t.Fatalf("audit view:\n%s", screen)
+	}
+}
+
+// TestAuditViewFlagsUnfinished: an intent whose isotop ended before it wrote the result (a
+// limit killed between its writes and the audit) says so in the list and in its detail.
+func TestAuditViewFlagsUnfinished(t *testing.T) {
+	m := actionModel(t, &fakeActor{}, false)
+	recs := []actions.AuditRecord{
+		{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), PID: 4242, PIDStart: 7, Op: "a1", Action: "limit", Target: "cgroup /a", Result: "intent",
+			Writes: []actions.Write{{File: "/sys/fs/cgroup/a/pids.max", Old: "max", New: "10", OldHuman: "no limit", NewHuman: "10 pids"}}},
+	}
+	open := actions.Unfinished(recs, func(int, uint64) bool { return false })
+	nm, _ := m.Update(auditMsg{recs: recs, open: open})
+	m = press(nm.(Model), "a")
+	screen := m.render()
+	if !strings.Contains(screen, "INTENT, NO RESULT") {
+		t.Fatalf("the unfinished limit is not flagged:\n%s", screen)
+	}
+	if detail := strings.Join(m.tables[Audit].Rows[0].more().Detail, "\n"); !strings.Contains(detail, "outcome   no result: isotop (pid 4242) ended before it wrote one") {
+		t.Errorf("detail:\n%s", detail)
 	}
 }

@@ -95,9 +95,11 @@ type Model struct {
 	height  int
 	status  string
 
-	act      actionState
-	audit    []actions.AuditRecord
-	auditErr error
+	act   actionState
+	audit []actions.AuditRecord
+	// auditOpen are the audit's intents with no result, by index into audit.
+	auditOpen map[int]string
+	auditErr  error
 
 	// One snapshot is read at a time and one refresh tick is pending at most: an action that ends
 	// while a snapshot is being read marks it stale (another is read as soon as it comes, so the
@@ -210,7 +212,7 @@ func (m *Model) ensure(v ViewID) {
 	case Network:
 		m.tables[v] = NetworkTable(m.snap)
 	case Audit:
-		m.tables[v] = AuditTable(m.audit, m.opt.AuditLog)
+		m.tables[v] = AuditTable(m.audit, m.auditOpen, m.opt.AuditLog)
 	}
 	m.built[v] = true
 	m.refresh(v)

@@ -123,8 +123,8 @@ func TestReadOnlyCLIRefuses(t *testing.T) {
 	if b, err := os.ReadFile(marker); err != nil || string(b) != "entered\n" {
 		t.Errorf("the control enter did not run its command: %q, %v", b, err)
 	}
-	if recs, _, err := actions.ReadAudit(audit); err != nil || len(recs) != 3 {
-		t.Errorf("the control's audit log: %v, %+v; want the limit and the enter's two lines", err, recs)
+	if recs, _, err := actions.ReadAudit(audit); err != nil || len(recs) != 4 {
+		t.Errorf("the control's audit log: %v, %+v; want the limit's and the enter's two lines each (intent or start, then result)", err, recs)
 	}
 }
 
