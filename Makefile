@@ -8,8 +8,10 @@ LDFLAGS  := -X main.version=$(VERSION)
 # Debian packages the tests call: lsns, unshare, nsenter (util-linux), ip (iproute2), ping; qemu and
 # busybox-static for the pure cgroup v2 guest (probe/probetest/v2host); podman and runc for the
 # container tests and containerd (its daemon is started by the tests that need it, when none runs);
-# busybox-static makes their image and the sandboxes' roots; strace for the read-only proof.
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc containerd tmux strace gcc libseccomp-dev
+# busybox-static makes their image and the sandboxes' roots; strace for the read-only proof;
+# docker.io for the sandbox's side-by-side with docker run (a dockerd of the test's own: no
+# service is started by the package).
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc containerd tmux strace gcc libseccomp-dev docker.io
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 
@@ -66,11 +68,14 @@ lint:
 
 # Every fuzz target for FUZZTIME each (a count of inputs: a duration makes the fuzz coordinator
 # fail now and then with "context deadline exceeded"): bad input must give an error, never a panic.
+# The TUI's rendering of a replayed snapshot is slower to fuzz (every view, three sizes): fewer.
+FUZZTIME_UI ?= 3000x
 fuzz:
-	@for pkg in ./probe ./actions; do \
+	@for pkg in ./probe ./actions ./ui; do \
+	  n=$(FUZZTIME); [ $$pkg = ./ui ] && n=$(FUZZTIME_UI); \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/isotop-fuzz.log 2>&1 || { cat /tmp/isotop-fuzz.log; exit 1; }; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $$n $$pkg > /tmp/isotop-fuzz.log 2>&1 || { cat /tmp/isotop-fuzz.log; exit 1; }; \
 	  done; \
 	done
 

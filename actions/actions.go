@@ -12,6 +12,7 @@ package actions
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Actor makes the changes isotop can make.
@@ -29,6 +30,9 @@ type Actor interface {
 	Enter(req EnterRequest) (*EnterCmd, error)
 	// Sandbox validates a sandbox request and returns it ready to run (with the terminal).
 	Sandbox(req SandboxRequest) (*SandboxRun, error)
+	// CleanupSandboxes removes what sandboxes left whose isotop and reaper were both killed,
+	// telling w of each, and returns how many.
+	CleanupSandboxes(w io.Writer) (int, error)
 }
 
 // ErrReadOnly is the refusal of every action in read-only mode.
@@ -59,6 +63,9 @@ func (ReadOnly) Enter(EnterRequest) (*EnterCmd, error) { return nil, ErrReadOnly
 // Sandbox refuses.
 func (ReadOnly) Sandbox(SandboxRequest) (*SandboxRun, error) { return nil, ErrReadOnly }
 
+// CleanupSandboxes refuses.
+func (ReadOnly) CleanupSandboxes(io.Writer) (int, error) { return 0, ErrReadOnly }
+
 // classified is an error of a kind (ErrRefused, ErrBadValue, ErrNoShell) whose message is only
 // its own: errors.Is finds the kind, the operator reads the reason.
 type classified struct {
@@ -79,4 +86,20 @@ func badValuef(format string, args ...any) error {
 
 func noShellf(format string, args ...any) error {
 	return &classified{fmt.Errorf(format, args...), ErrNoShell}
+}
+
+// Cut shortens a value given by the user for a message: an error that repeats a 10,000-character
+// hostname or a 300-digit number helps no one.
+func Cut(s string) string { return cut(s) }
+
+func cut(s string) string {
+	const keep = 60
+	if len(s) <= keep+4 {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= keep+4 {
+		return s
+	}
+	return fmt.Sprintf("%s…(%d bytes)", string(r[:keep]), len(s))
 }

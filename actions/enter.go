@@ -89,6 +89,7 @@ type EnterCmd struct {
 	Cgroup, CgroupWhy string
 	files             []*os.File
 	audit             *AuditLog
+	op                string // the audit's id of this enter: its started and its result records
 	done              bool
 }
 
@@ -172,7 +173,7 @@ func ParseKinds(s string) ([]probe.NSKind, error) {
 			k = probe.NSMnt
 		}
 		if !slices.Contains(EnterKinds, k) {
-			return nil, badValue("--ns", s, fmt.Sprintf("unknown namespace kind %q (use mnt, uts, ipc, net, pid, cgroup, user, time)", f))
+			return nil, badValue("--ns", s, fmt.Sprintf("unknown namespace kind %q (use mnt, uts, ipc, net, pid, cgroup, user, time)", cut(f)))
 		}
 		if !slices.Contains(out, k) {
 			out = append(out, k)
@@ -326,10 +327,14 @@ func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
 	c.ExtraFiles = e.files
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	e.Cmd = c
+	// Write-ahead: the record of what is about to run, before it runs; no record, no enter.
+	e.op = NewOp()
 	if err := h.Audit.Writable(); err != nil {
 		return nil, err
 	}
-	h.Audit.Append(e.record("started"))
+	if err := h.Audit.Append(e.record("started")); err != nil {
+		return nil, refusedf("%w; nothing was run", err)
+	}
 	ok = true
 	return e, nil
 }
@@ -337,7 +342,7 @@ func (h *Host) enter(req EnterRequest) (*EnterCmd, error) {
 func (e *EnterCmd) record(result string) AuditRecord {
 	joined := e.Cgroup != ""
 	return AuditRecord{Action: "enter", Target: e.Target, Namespaces: KindNames(e.Kinds), Command: e.Command, Cgroup: e.Cgroup,
-		CgroupJoined: &joined, Result: result}
+		CgroupJoined: &joined, Result: result, Op: e.op}
 }
 
 // differingKinds are the kinds in which the process at proc is in another namespace than isotop.

@@ -1,7 +1,6 @@
 package actions
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -23,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/containerd/cgroups/v3/cgroup2"
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -62,6 +63,8 @@ type SandboxRun struct {
 	mode           string
 	// ExitCode is the command's exit status after Run (128+N for signal N).
 	ExitCode int
+	// Events says what the limits did to the command (OOM kills, forks refused), after Run.
+	Events string
 	// Cgroup and HostVeth are the sandbox's cgroup and the host end of its veth, once made.
 	Cgroup   string
 	HostVeth string
@@ -87,6 +90,12 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// minSandboxMemory is the smallest --memory. The command's limit is set as it starts, when
+// nothing of isotop's setup runs in the sandbox any more; what the setup left charged to the cgroup
+// then is 300K-500K (measured on Linux 6.1, v1 and v2, with and without --init): 512K killed a
+// busybox sh at once, 1M ran it.
+const minSandboxMemory = 1 << 20
+
 // validIfName reports whether s can name a network interface.
 func validIfName(s string) bool {
 	return s != "" && len(s) <= 15 && s != "." && s != ".." && !strings.ContainsAny(s, "/: \t\n\x00")
@@ -111,13 +120,20 @@ func (h *Host) sandbox(req SandboxRequest) (*SandboxRun, error) {
 	}
 	switch {
 	case req.Net != "none" && req.Net != "veth":
-		return nil, badValuef("--net %q: use none (loopback only) or veth", req.Net)
+		return nil, badValuef("--net %q: use none (loopback only) or veth", cut(req.Net))
 	case req.Bridge != "" && req.Net != "veth":
 		return nil, badValuef("--bridge %s: a bridge is for --net veth", req.Bridge)
 	case req.Bridge != "" && !validIfName(req.Bridge):
-		return nil, badValuef("--bridge %q: not an interface name (at most 15 characters, no '/', ':' or spaces)", req.Bridge)
+		return nil, badValuef("--bridge %q: not an interface name (at most 15 characters, no '/', ':' or spaces)", cut(req.Bridge))
 	case req.Hostname != "" && (len(req.Hostname) > 64 || strings.ContainsAny(req.Hostname, "/ \t\n\x00")):
-		return nil, badValuef("--hostname %q: at most 64 characters, no '/' or spaces", req.Hostname)
+		return nil, badValuef("--hostname %q: at most 64 characters, no '/' or spaces", cut(req.Hostname))
+	case req.Memory != nil && !req.Memory.Max && req.Memory.N < minSandboxMemory:
+		return nil, badValuef("--memory %s: below the %s a sandbox needs: as its command starts, the sandbox's cgroup already holds about 400K (page cache and page tables its making left charged), and the command needs its own",
+			FormatBytes(req.Memory.N), FormatBytes(minSandboxMemory))
+	case req.PIDs != nil && !req.PIDs.Max && req.PIDs.N < 1:
+		return nil, badValuef("--pids 0: the command is a process itself: at least 1")
+	case req.PIDs != nil && !req.PIDs.Max && req.PIDs.N < 2 && req.Init:
+		return nil, badValuef("--pids %d with --init: the init is a process and the command another: at least 2", req.PIDs.N)
 	case req.Rootless && os.Geteuid() != 0 && (req.Memory != nil || req.CPUs != nil || req.PIDs != nil):
 		return nil, refusedf("limits need root: isotop makes the sandbox's cgroup")
 	case req.Rootless && os.Geteuid() != 0 && req.Net == "veth":
@@ -133,6 +149,11 @@ func (h *Host) sandbox(req SandboxRequest) (*SandboxRun, error) {
 		}
 		abs, _ := filepath.Abs(req.Rootfs)
 		req.Rootfs = abs
+		// overlayfs takes its layers in one option string: a ',' or ':' in the path would be read
+		// as another option or another layer (lowerdir=/a,upperdir=/etc).
+		if strings.ContainsAny(abs, ",:\\\n") {
+			return nil, refusedf("--rootfs %s: the path holds ',' ':' or '\\', which overlayfs would read as more of its options: give a path without them (a bind mount or a symlink to it)", cut(abs))
+		}
 	}
 	for _, b := range req.Binds {
 		if _, err := os.Stat(b.Src); err != nil {
@@ -144,7 +165,7 @@ func (h *Host) sandbox(req SandboxRequest) (*SandboxRun, error) {
 	}
 	for _, p := range strings.Split(req.CgroupParent, "/") {
 		if p == ".." {
-			return nil, refusedf("--cgroup-parent %q: \"..\" would leave the cgroup hierarchy", req.CgroupParent)
+			return nil, refusedf("--cgroup-parent %q: \"..\" would leave the cgroup hierarchy", cut(req.CgroupParent))
 		}
 	}
 	req.CgroupParent = path.Clean("/" + req.CgroupParent)
@@ -180,25 +201,6 @@ func (h *Host) sandbox(req SandboxRequest) (*SandboxRun, error) {
 	return &SandboxRun{req: req, id: id, fs: h.FS, audit: h.Audit, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, nil
 }
 
-// undo is the sandbox's cleanup: every step that made something adds how to remove it, and
-// they run in reverse, all of them, whatever failed before.
-type undo struct {
-	steps []func() error
-	errs  []error
-}
-
-func (u *undo) add(f func() error) { u.steps = append(u.steps, f) }
-
-func (u *undo) run() error {
-	for i := len(u.steps) - 1; i >= 0; i-- {
-		if err := u.steps[i](); err != nil {
-			u.errs = append(u.errs, err)
-		}
-	}
-	u.steps = nil
-	return errors.Join(u.errs...)
-}
-
 func (r *SandboxRun) explain(cmd, why string) {
 	if r.req.Explain {
 		sandbox.Explain(r.stderr, cmd, why)
@@ -213,18 +215,56 @@ func (r *SandboxRun) Run() (err error) {
 	// The child's Pdeathsig belongs to the thread that starts it: keep that thread for the whole run.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	u := &undo{}
-	r.audit.Append(AuditRecord{Action: "sandbox", Target: "sandbox " + r.id, Command: r.req.Command, Result: "started"})
+	// Write-ahead: the intent in the audit log, and what will be made in the state file, before
+	// anything is made; the result after. Nothing is made that cannot be audited.
+	if err := r.audit.Writable(); err != nil {
+		return err
+	}
+	op := NewOp()
+	if err := r.audit.Append(AuditRecord{Action: "sandbox", Target: "sandbox " + r.id, Command: r.req.Command, Result: "started", Op: op}); err != nil {
+		return refusedf("%w; no sandbox was made", err)
+	}
+	cleanupLeftovers(r.stderr) // a crash's leftovers first: their bridges and subnets, for one
+	base := sandboxBase()
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return fmt.Errorf("making %s: %w", base, err)
+	}
+	st := &sandboxState{ID: r.id, Op: op, Owner: refOf(os.Getpid()), Base: base, Command: r.req.Command, path: filepath.Join(base, "sandbox-"+r.id+".json")}
+	if r.audit != nil {
+		st.AuditLog = r.audit.Path
+	}
+	var cmd *exec.Cmd
+	var reaper *os.File
+	done := make(chan struct{})
 	defer func() {
-		if cerr := u.run(); cerr != nil {
+		if cmd != nil { // the sandbox must be gone before its cgroup and links can be: reaped here
+			cmd.Process.Kill()
+			<-done
+		}
+		if cerr := st.cleanup(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("cleanup: %w", cerr))
 		}
 		res := "exit " + strconv.Itoa(r.ExitCode)
+		if r.Events != "" {
+			res += "; " + r.Events
+		}
 		if err != nil {
 			res = "failed: " + err.Error()
 		}
-		r.audit.Append(AuditRecord{Action: "sandbox", Target: "sandbox " + r.id, Cgroup: r.Cgroup, Command: r.req.Command, Result: res})
+		r.audit.Append(AuditRecord{Action: "sandbox", Target: "sandbox " + r.id, Cgroup: r.Cgroup, Command: r.req.Command, Result: res, Op: op})
+		if reaper != nil {
+			reaper.Close() // after the cleanup: the reaper wakes to find nothing left (or what failed)
+		}
 	}()
+	if err := st.save(); err != nil {
+		return err
+	}
+	if reaper, err = startReaper(st); err != nil {
+		return err
+	}
+	if err := st.save(); err != nil {
+		return err
+	}
 	// Signals to isotop while the sandbox is being made or runs end it, and then the cleanup runs.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
@@ -233,27 +273,24 @@ func (r *SandboxRun) Run() (err error) {
 	if r.mounts, r.mode, err = r.fs.CgroupMounts(); err != nil {
 		return err
 	}
-	work, err := r.workDir(u)
+	work, err := r.workDir(st)
 	if err != nil {
 		return err
 	}
-	dirs, err := r.makeCgroup(u)
+	dirs, err := r.makeCgroup(st)
 	if err != nil {
 		return err
 	}
-	cmd, statusR, goW, err := r.start(work)
+	c, statusR, goW, err := r.start(work)
 	if err != nil {
 		return err
 	}
+	cmd = c
 	pid := cmd.Process.Pid
+	st.Init = refOf(pid)
+	st.save()
 	var waitErr error
-	done := make(chan struct{})
 	go func() { waitErr = cmd.Wait(); close(done) }()
-	u.add(func() error { // the sandbox must be gone before its cgroup and links can be
-		cmd.Process.Kill()
-		<-done
-		return nil
-	})
 	if IsTerminal(r.stdin) {
 		defer takeTerminalBack()
 	}
@@ -265,7 +302,7 @@ func (r *SandboxRun) Run() (err error) {
 			}
 		}
 		if r.req.Net == "veth" {
-			return r.network(pid, u)
+			return r.network(pid, st)
 		}
 		return nil // --net none: the sandbox brings its loopback up itself
 	}
@@ -283,19 +320,32 @@ func (r *SandboxRun) Run() (err error) {
 	}
 	fmt.Fprintln(r.stderr, summary)
 	goW.Write([]byte{1})
-	goW.Close()
-	status := make(chan string, 1)
+	status := make(chan sandbox.Sync, 4)
 	go func() {
-		line, _ := bufio.NewReader(statusR).ReadString('\n')
+		sandbox.ReadSyncs(statusR, status)
 		statusR.Close()
-		status <- strings.TrimSpace(line)
 	}()
 	var setupErr error
+	failed := false // isotop could not finish the sandbox and killed it
 	var stopping <-chan time.Time
 	for {
 		select {
-		case s := <-status:
-			setupErr, status = childFailure(s), nil
+		case s, ok := <-status:
+			switch {
+			case !ok:
+				status = nil // the command started (or the child ended: done says)
+			case s.Type == sandbox.SyncExec:
+				if err := r.commandLimits(); err != nil {
+					setupErr = fmt.Errorf("the command's limits: %w", err)
+					failed = true
+					cmd.Process.Kill()
+				} else {
+					goW.Write([]byte{1})
+				}
+				goW.Close()
+			case setupErr == nil:
+				setupErr = childFailure(s)
+			}
 		case sig := <-sigs:
 			fmt.Fprintf(r.stderr, "isotop sandbox: %v: stopping the sandbox\n", sig)
 			cmd.Process.Signal(unix.SIGTERM) // an --init forwards it; a plain pid 1 without a handler ignores it
@@ -303,25 +353,69 @@ func (r *SandboxRun) Run() (err error) {
 		case <-stopping:
 			cmd.Process.Kill()
 		case <-done:
+			cmd = nil // reaped
+			goW.Close()
 			r.ExitCode, _ = ExitStatus(waitErr)
-			if status != nil { // the child's end is closed now: its report, if any, is there
-				setupErr = childFailure(<-status)
+			if failed {
+				r.ExitCode = 125 // as docker run: the sandbox could not be made, no command ran
+			}
+			for status != nil { // the child's end is closed now: its report, if any, is there
+				s, ok := <-status
+				if !ok {
+					break
+				}
+				if s.Type != sandbox.SyncExec && setupErr == nil {
+					setupErr = childFailure(s)
+				}
+			}
+			r.Events = r.limitEvents(dirs)
+			if r.Events != "" {
+				fmt.Fprintf(r.stderr, "isotop sandbox: %s\n", r.Events)
 			}
 			return setupErr
 		}
 	}
 }
 
-// childFailure is the error the sandbox's first process reported on its status pipe, or nil when
-// it reported none (the exec closed the pipe: the command started).
-func childFailure(s string) error {
-	switch {
-	case strings.HasPrefix(s, "NOCMD "):
-		return refusedf("command %s: not found in the sandbox", strings.TrimPrefix(s, "NOCMD "))
-	case strings.HasPrefix(s, "ERR "):
-		return fmt.Errorf("making the sandbox: %s", strings.TrimPrefix(s, "ERR "))
+// childFailure is the error a message of the sandbox's first process reports.
+func childFailure(s sandbox.Sync) error {
+	if s.Type == sandbox.SyncNoCommand {
+		return refusedf("%s", s)
 	}
-	return nil
+	return errors.New(s.String())
+}
+
+// limitEvents says what the sandbox's limits did to its command, from its cgroup's counters
+// before the cgroup goes: OOM kills (memory.events, or v1 memory.oom_control) and forks refused at
+// pids.max (pids.events). "" when they did nothing.
+func (r *SandboxRun) limitEvents(dirs []string) string {
+	var out []string
+	for _, d := range dirs {
+		for _, f := range []struct{ file, key, what string }{
+			{"memory.events", "oom_kill", "process(es) killed by the kernel's OOM killer: the sandbox reached its memory limit"},
+			{"memory.oom_control", "oom_kill", "process(es) killed by the kernel's OOM killer: the sandbox reached its memory limit"},
+			{"pids.events", "max", "fork(s) refused: the sandbox reached its pids limit"},
+		} {
+			data, err := os.ReadFile(filepath.Join(d, f.file))
+			if err != nil {
+				continue
+			}
+			for _, l := range strings.Split(string(data), "\n") {
+				k, v, _ := strings.Cut(l, " ")
+				if n, err := strconv.ParseUint(v, 10, 64); err == nil && k == f.key && n > 0 {
+					limit := ""
+					switch {
+					case f.key == "oom_kill" && r.req.Memory != nil && !r.req.Memory.Max:
+						limit = " of " + FormatBytes(r.req.Memory.N)
+					case f.key == "max" && r.req.PIDs != nil:
+						limit = " of " + r.req.PIDs.String()
+					}
+					out = append(out, fmt.Sprintf("%d %s%s (%s %s %d)", n, f.what, limit, f.file, k, n))
+				}
+			}
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // IsTerminal reports whether r is a terminal (a file the terminal ioctls answer on).
@@ -344,41 +438,98 @@ func takeTerminalBack() {
 
 // workDir makes the empty directory the sandbox mounts its tmpfs on (in its own mount namespace:
 // on the host it stays empty) and removes it afterwards.
-func (r *SandboxRun) workDir(u *undo) (string, error) {
-	base := "/run/isotop"
-	if os.Geteuid() != 0 { // a rootless sandbox: the user's own runtime directory
-		base = filepath.Join(os.TempDir(), "isotop-"+strconv.Itoa(os.Geteuid()))
-		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-			base = filepath.Join(d, "isotop")
-		}
+func (r *SandboxRun) workDir(st *sandboxState) (string, error) {
+	dir := st.Base + "/sandbox-" + r.id
+	st.WorkDir = dir
+	if err := st.save(); err != nil {
+		return "", err
 	}
-	if err := os.MkdirAll(base, 0o700); err != nil {
-		return "", fmt.Errorf("making %s: %w", base, err)
-	}
-	dir := base + "/sandbox-" + r.id
 	r.explain("mkdir "+dir, "where the sandbox's tmpfs goes (mounted in its own mount namespace only)")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", err
 	}
 	if r.req.Rootless && os.Geteuid() == 0 {
 		// The sandbox's root is nobody on the host: it must reach its directory to mount on it.
-		os.Chmod(base, 0o711)
+		os.Chmod(st.Base, 0o711)
 		os.Chown(dir, 65534, 65534)
 	}
-	u.add(func() error {
-		err := os.Remove(dir)
-		os.Remove(base) // only when empty: other sandboxes may be running
-		return err
-	})
 	return dir, nil
 }
 
 // sandboxControllers are the v1 hierarchies the sandbox's cgroup is made in.
-var sandboxControllers = []string{"memory", "cpu", "cpuacct", "pids", "blkio"}
+var sandboxControllers = []string{"memory", "cpu", "cpuacct", "pids", "blkio", "devices"}
+
+// allowedDevices are the devices a sandbox may read and write (runc's defaults, the OCI runtime
+// spec's): null, zero, full, random, urandom, tty, console, ptmx and the pseudo-terminals, tun.
+// Any device may be made with mknod (a root may need it to unpack a tree), none other opened: a
+// node for the host's kernel log (c 1:11) or console (c 4:1) made inside cannot be used.
+// The rules are in the devices cgroup's order: the last that matches decides (-1 is any number).
+var allowedDevices = []specs.LinuxDeviceCgroup{
+	devRule(false, "a", -1, -1, "rwm"),
+	devRule(true, "c", -1, -1, "m"), devRule(true, "b", -1, -1, "m"),
+	devRule(true, "c", 1, 3, "rwm"), devRule(true, "c", 1, 5, "rwm"), devRule(true, "c", 1, 7, "rwm"),
+	devRule(true, "c", 1, 8, "rwm"), devRule(true, "c", 1, 9, "rwm"),
+	devRule(true, "c", 5, 0, "rwm"), devRule(true, "c", 5, 1, "rwm"), devRule(true, "c", 5, 2, "rwm"),
+	devRule(true, "c", 136, -1, "rwm"), devRule(true, "c", 10, 200, "rwm"),
+}
+
+func devRule(allow bool, typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
+	return specs.LinuxDeviceCgroup{Allow: allow, Type: typ, Major: &major, Minor: &minor, Access: access}
+}
+
+// deviceRule is a rule as the v1 devices cgroup reads it: "c 1:3 rwm", "c 136:* rwm", "a".
+func deviceRule(d specs.LinuxDeviceCgroup) string {
+	if d.Type == "a" {
+		return "a"
+	}
+	n := func(p *int64) string {
+		if *p < 0 {
+			return "*"
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	return d.Type + " " + n(d.Major) + ":" + n(d.Minor) + " " + d.Access
+}
+
+// restrictDevices keeps the sandbox to allowedDevices: on v1 through the devices cgroup
+// (devices.deny, then devices.allow), on v2 through a BPF device program that containerd's
+// cgroups/v3 attaches to the sandbox's cgroup.
+func (r *SandboxRun) restrictDevices(dirs []string) error {
+	for _, m := range r.mounts {
+		if m.Version == 2 {
+			group := path.Join(path.Clean("/"+strings.TrimPrefix(r.Cgroup, path.Clean(m.Root))), "")
+			r.explain("(bpf) attach a BPF_CGROUP_DEVICE program to "+filepath.Join(m.MountPoint, group),
+				"v2 has no devices files: a BPF program decides each open and mknod of a device")
+			mgr, err := cgroup2.Load(group, cgroup2.WithMountpoint(m.MountPoint))
+			if err == nil {
+				err = mgr.Update(&cgroup2.Resources{Devices: allowedDevices})
+			}
+			if err != nil {
+				return fmt.Errorf("the sandbox's device program: %w", err)
+			}
+			continue
+		}
+		if !slices.Contains(m.Controllers, "devices") {
+			continue
+		}
+		dir := filepath.Join(m.MountPoint, r.req.CgroupParent, "isotop-"+r.id+".scope")
+		for _, d := range allowedDevices {
+			file := "devices.allow"
+			if !d.Allow {
+				file = "devices.deny"
+			}
+			r.explain("echo '"+deviceRule(d)+"' > "+dir+"/"+file, "")
+			if err := os.WriteFile(filepath.Join(dir, file), []byte(deviceRule(d)), 0); err != nil {
+				return fmt.Errorf("the sandbox's devices cgroup: %s %q: %w", file, deviceRule(d), err)
+			}
+		}
+	}
+	return nil
+}
 
 // makeCgroup makes isotop-<id>.scope under the cgroup parent in each hierarchy that matters, sets
 // the limits through the same plan and writes as isotop limit, and removes it afterwards.
-func (r *SandboxRun) makeCgroup(u *undo) ([]string, error) {
+func (r *SandboxRun) makeCgroup(st *sandboxState) ([]string, error) {
 	if r.req.Rootless && os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -399,30 +550,48 @@ func (r *SandboxRun) makeCgroup(u *undo) ([]string, error) {
 			return nil, refusedf("--cgroup-parent %s does not exist in %s", r.req.CgroupParent, m.MountPoint)
 		}
 		dir := filepath.Join(parent, "isotop-"+r.id+".scope")
+		st.Cgroups, st.Cgroup = append(st.Cgroups, dir), r.Cgroup
+		if err := st.save(); err != nil {
+			return nil, err
+		}
 		r.explain("mkdir "+dir, "the sandbox's cgroup")
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("making the sandbox's cgroup: %w", err)
 		}
 		dirs = append(dirs, dir)
-		u.add(func() error { return removeCgroup(dir) })
 	}
-	// A memory limit is a limit on memory: no swap to escape to (as docker run --memory with
-	// --memory-swap equal to it).
-	req := LimitRequest{Cgroup: r.Cgroup, Target: "sandbox " + r.id, Memory: r.req.Memory, CPUs: r.req.CPUs, PIDs: r.req.PIDs, Force: true, NoSwap: true}
-	if req.Empty() {
-		return dirs, nil
+	if err := r.restrictDevices(dirs); err != nil {
+		return nil, err
 	}
+	// The CPU limit from the start; the memory and pids limits are the command's (commandLimits).
+	return dirs, r.setLimits(LimitRequest{CPUs: r.req.CPUs}, "")
+}
+
+// commandLimits sets the limits that are the command's alone, once the sandbox is made and the
+// command is next (the first process's SyncExec): its pids.max (the first process's own threads,
+// up to five of the Go runtime's, go at the exec) and its memory limit (the setup's memory goes
+// too). A memory limit is a limit on memory: no swap to escape to (as docker run --memory with
+// --memory-swap equal to it).
+func (r *SandboxRun) commandLimits() error {
+	return r.setLimits(LimitRequest{Memory: r.req.Memory, PIDs: r.req.PIDs, NoSwap: true},
+		"the command's own limits, set as it starts: the sandbox's setup is isotop's, not the command's")
+}
+
+// setLimits sets some of the sandbox's limits through the same plan and writes as isotop limit.
+func (r *SandboxRun) setLimits(req LimitRequest, why string) error {
+	if req.Empty() || r.Cgroup == "" {
+		return nil
+	}
+	req.Cgroup, req.Target, req.Force = r.Cgroup, "sandbox "+r.id, true
 	plan, err := planLimitIn(r.mounts, r.mode, r.Cgroup, req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, w := range plan.Writes {
-		r.explain("echo "+w.New+" > "+w.File, w.NewHuman)
+		r.explain("echo "+w.New+" > "+w.File, strings.TrimSuffix(w.NewHuman+"; "+why, "; "))
 	}
-	if _, err := applyLimit(plan, r.mounts); err != nil {
-		return nil, err
-	}
-	return dirs, nil
+	_, err = applyLimit(plan, r.mounts)
+	return err
 }
 
 // removeCgroup removes a cgroup the sandbox made, once its last process is gone: the kernel
@@ -492,7 +661,11 @@ func (r *SandboxRun) start(work string) (*exec.Cmd, *os.File, *os.File, error) {
 		attr.Foreground, attr.Ctty = true, 0 // the sandbox gets the terminal: ^C is for it
 	}
 	r.explain(how+" isotop-sandbox", "new mount, pid, uts, ipc and network namespaces; the first process is pid 1 there")
-	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{"isotop-sandbox"}, Env: append(slices.Clone(env), sandbox.ChildEnv+"="+string(data)),
+	procEnv := append(slices.Clone(env), sandbox.ChildEnv+"="+string(data))
+	if r.req.Init {
+		procEnv = append(procEnv, "_ISOTOP_INIT=1") // actions/early/init.c takes pid 1
+	}
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{"isotop-sandbox"}, Env: procEnv,
 		Stdin: r.stdin, Stdout: r.stdout, Stderr: r.stderr, ExtraFiles: []*os.File{statusW, goR}, SysProcAttr: attr}
 	err = cmd.Start()
 	statusW.Close()
@@ -524,14 +697,24 @@ func inNetns(pid int, f func(*netlink.Handle) error) error {
 // pair with the host end on the bridge and the other end as the sandbox's eth0, and an address on
 // each side from a private /24 that no address or route of the host's overlaps. No default route
 // and no NAT: the host reaches the sandbox and nothing leaves the machine.
-func (r *SandboxRun) network(pid int, u *undo) error {
+func (r *SandboxRun) network(pid int, st *sandboxState) error {
 	brName := r.req.Bridge
 	if brName == "" {
 		brName = "isb-" + r.id
 	}
 	var br netlink.Link
 	var subnet *net.IPNet
-	br, err := netlink.LinkByName(brName)
+	// One sandbox at a time picks a subnet and an address: two that ran in parallel could pick the
+	// same (the host's addresses and neighbours are what they choose by).
+	lock, err := os.Open(st.Base) // the directory's descriptor carries the lock: no file to leave
+	if err != nil {
+		return fmt.Errorf("the sandboxes' network lock: %w", err)
+	}
+	defer lock.Close() // and with it the lock
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return fmt.Errorf("the sandboxes' network lock: %w", err)
+	}
+	br, err = netlink.LinkByName(brName)
 	if err == nil {
 		if br.Type() != "bridge" {
 			return refusedf("--bridge %s: that name is taken by a %s link, not a bridge", brName, br.Type())
@@ -547,24 +730,14 @@ func (r *SandboxRun) network(pid int, u *undo) error {
 		if err != nil {
 			return err
 		}
+		st.Bridge = brName
+		if err := st.save(); err != nil {
+			return err
+		}
 		r.explain("ip link add "+brName+" type bridge", "a bridge of isotop's own, removed with the sandbox")
 		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: brName}}); err != nil {
 			return fmt.Errorf("ip link add %s type bridge: %w", brName, err)
 		}
-		u.add(func() error {
-			l, err := netlink.LinkByName(brName)
-			if err != nil {
-				return nil
-			}
-			// Another sandbox given the same --bridge may use it still: then it stays.
-			links, _ := netlink.LinkList()
-			for _, o := range links {
-				if o.Attrs().MasterIndex == l.Attrs().Index && o.Attrs().Name != r.HostVeth {
-					return nil
-				}
-			}
-			return netlink.LinkDel(l)
-		})
 		if br, err = netlink.LinkByName(brName); err != nil {
 			return err
 		}
@@ -581,18 +754,15 @@ func (r *SandboxRun) network(pid int, u *undo) error {
 	sbIP := &net.IPNet{IP: freeHost(subnet, r.HostAddr), Mask: subnet.Mask}
 	r.Addr = sbIP.IP.String()
 	r.HostVeth = "isv-" + r.id
+	st.HostVeth = r.HostVeth
+	if err := st.save(); err != nil {
+		return err
+	}
 	r.explain(fmt.Sprintf("ip link add %s type veth peer name eth0 netns %d", r.HostVeth, pid), "a veth pair: one end on the host, the other the sandbox's eth0")
 	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: r.HostVeth, MasterIndex: br.Attrs().Index}, PeerName: "eth0", PeerNamespace: netlink.NsPid(pid)}
 	if err := netlink.LinkAdd(veth); err != nil {
 		return fmt.Errorf("ip link add %s type veth: %w", r.HostVeth, err)
 	}
-	u.add(func() error {
-		l, err := netlink.LinkByName(r.HostVeth)
-		if err != nil {
-			return nil // gone with the sandbox's namespace
-		}
-		return netlink.LinkDel(l)
-	})
 	r.explain("ip link set "+r.HostVeth+" master "+brName+" up", "the host end joins the bridge")
 	host, err := netlink.LinkByName(r.HostVeth)
 	if err == nil {

@@ -291,9 +291,11 @@ func checkSandboxGone(t *testing.T, p sbxCgroups, id string, links ...string) {
 			}
 		}
 	}
-	if _, err := os.Lstat("/run/isotop/sandbox-" + id); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("/run/isotop/sandbox-%s left behind (%v)", id, err)
-		os.Remove("/run/isotop/sandbox-" + id)
+	for _, f := range []string{"/run/isotop/sandbox-" + id, "/run/isotop/sandbox-" + id + ".json"} {
+		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left behind (%v)", f, err)
+			os.Remove(f)
+		}
 	}
 	mi, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {

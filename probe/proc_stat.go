@@ -104,3 +104,14 @@ func (fs FS) ProcessStart(pid int) (uint64, string, error) {
 	}
 	return st.StartTicks, st.Comm, nil
 }
+
+// ProcessAlive reports whether pid is still the process that started at start (clock ticks after
+// boot) and has not ended: a zombie, dead but not yet reaped by its parent, is not alive.
+func (fs FS) ProcessAlive(pid int, start uint64) bool {
+	data, err := readFile(fs.Proc + "/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	st, err := parseProcStat(data)
+	return err == nil && st.StartTicks == start && st.State != 'Z' && st.State != 'X'
+}

@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -18,8 +15,9 @@ import (
 
 // The child's descriptors, as the parent hands them over (exec.Cmd.ExtraFiles).
 const (
-	statusFD = 3 // child → parent: "ERR message" on a failure; closed by the exec on success
-	goFD     = 4 // parent → child: one byte once the cgroup and the network are ready
+	statusFD = 3 // child → parent: Sync messages; closed by the command's exec
+	goFD     = 4 // parent → child: one byte once the cgroup and the network are ready, one at the exec
+	specFD   = 5 // the setup (this Go process) → pid 1 (actions/early/sandbox.c): the ExecSpec
 )
 
 // init runs the sandbox's side of a sandbox in whatever binary links this package (isotop, or a
@@ -42,14 +40,6 @@ func upLoopback() error {
 	return err
 }
 
-// failf reports a setup failure to the parent and returns the exit status.
-func failf(format string, args ...any) int {
-	msg := fmt.Sprintf(format, args...)
-	unix.Write(statusFD, []byte("ERR "+msg+"\n"))
-	fmt.Fprintln(os.Stderr, "isotop sandbox: "+msg)
-	return 126
-}
-
 // step prints, with --explain, the shell command that does what the next system call does.
 type stepper struct{ on bool }
 
@@ -62,55 +52,55 @@ func (s stepper) do(cmd, why string) {
 func child() int {
 	var c ChildConfig
 	if err := json.Unmarshal([]byte(os.Getenv(ChildEnv)), &c); err != nil {
-		return failf("bad child configuration: %v", err)
+		return reportf("bad child configuration: %v", err)
 	}
 	os.Unsetenv(ChildEnv)
 	st := stepper{c.Explain}
-	// Wait for the parent: it moves this process into the sandbox's cgroup and sets up the network.
-	var b [1]byte
-	if n, _ := unix.Read(goFD, b[:]); n != 1 {
-		return 125 // the parent gave up (it reports why) or died
+	if os.Getpid() == 1 {
+		// The first process is C (actions/early/sandbox.c), which forks this one: a binary without
+		// it (built without cgo) cannot make a sandbox.
+		return reportf("this isotop was built without cgo: its sandbox's first process (actions/early) is missing")
 	}
-	unix.Close(goFD)
-	// A cgroup namespace made now is rooted at the sandbox's cgroup, where the parent just moved us.
-	st.do("unshare --cgroup", "a cgroup namespace: inside, / is the sandbox's own cgroup")
-	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-		return failf("unshare cgroup namespace: %v", err)
+	if c.Init {
+		st.do("isotop-init && unshare --cgroup", "pid 1 is isotop's init (C, one thread): it forwards signals to the command and reaps zombies; a cgroup namespace: inside, / is the sandbox's own cgroup")
+	} else {
+		st.do("unshare --cgroup", "a cgroup namespace: inside, / is the sandbox's own cgroup")
 	}
 	st.do("ip link set lo up", "the sandbox's own loopback")
 	if err := upLoopback(); err != nil {
-		return failf("loopback: %v", err)
+		return reportf("loopback: %v", err)
 	}
 	if err := buildRoot(c, st); err != nil {
-		return failf("%v", err)
+		return reportf("%v", err)
 	}
 	st.do("hostname "+c.Hostname, "the uts namespace's own hostname")
 	if err := unix.Sethostname([]byte(c.Hostname)); err != nil {
-		return failf("sethostname: %v", err)
+		return reportf("sethostname: %v", err)
 	}
 	// The command, looked up in the new root.
 	path, err := lookPath(c.Command[0], c.Env)
 	if err != nil {
-		unix.Write(statusFD, []byte("NOCMD "+c.Command[0]+"\n"))
+		writeSync(statusFD, Sync{Type: SyncNoCommand, Command: c.Command[0]})
 		fmt.Fprintf(os.Stderr, "isotop sandbox: %s: not found in the sandbox (PATH %s)\n", c.Command[0], envPath(c.Env))
 		return 127
 	}
-	if err := dropPrivileges(c, st); err != nil {
-		return failf("%v", err)
+	var root unix.Stat_t
+	if err := unix.Stat("/", &root); err != nil {
+		return reportf("stat /: %v", err)
 	}
-	if c.Init {
-		// This process stays pid 1 as the small init, from this thread, which has the sandbox's
-		// cgroup namespace and credentials that the command inherits. (Executing a separate init
-		// binary would need its libraries in the sandbox's root.) Not dumpable: the command,
-		// root in the sandbox, cannot ptrace or read the memory of the init that holds more.
-		unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-		st.do("exec isotop-init "+strings.Join(c.Command, " "), "a small init as pid 1: it starts the command, forwards signals, reaps zombies")
-		return initProcess(path, c.Command, c.Env)
+	st.do("capsh --caps="+CapNames+"+eip --", "the capabilities of a container's root, no more; the rest leave the bounding set too")
+	st.do("setpriv --no-new-privs", "no setuid binary or file capability can give back what was dropped")
+	st.do("(seccomp) Docker's default profile for "+CapNames, "about 360 system calls allowed, the rest refused: no mount, unshare of a user namespace, keyctl, bpf, ptrace of others…")
+	filter, err := seccompBPF()
+	if err != nil {
+		return reportf("%v", err)
 	}
-	st.do("exec "+strings.Join(c.Command, " "), "the command becomes pid 1 of the sandbox")
-	unix.CloseOnExec(statusFD) // the exec closes it: the parent reads EOF, the command started
-	err = unix.Exec(path, c.Command, c.Env)
-	return failf("exec %s: %v", path, err)
+	st.do("exec "+strings.Join(c.Command, " "), map[bool]string{false: "the command becomes pid 1 of the sandbox", true: "the command, pid 2 under the init"}[c.Init])
+	spec := ExecSpec{RootDev: root.Dev, RootIno: root.Ino, Caps: capMask(), Path: path, Argv: c.Command, Env: c.Env, Seccomp: filter}
+	if _, err := unix.Write(specFD, spec.encode()); err != nil {
+		return reportf("handing the exec spec to pid 1: %v", err)
+	}
+	return 0 // pid 1 takes it from here
 }
 
 func envPath(env []string) string {
@@ -181,16 +171,24 @@ func buildRoot(c ChildConfig, st stepper) error {
 	if err != nil {
 		return err
 	}
-	// The binds' sources are host paths: open them now, mount them after pivot_root, where their
-	// destinations resolve inside the new root (a symlink of --rootfs cannot lead out of it).
-	srcs := make([]int, len(c.Binds))
+	// The binds' sources are host paths: each is cloned now (open_tree), a mount tree of its own
+	// attached nowhere, and moved onto its destination once the host's root is gone, where the
+	// destination can resolve only inside the new root.
+	trees := make([]int, len(c.Binds))
 	for i, b := range c.Binds {
-		fd, err := unix.Open(b.Src, unix.O_PATH|unix.O_CLOEXEC, 0)
+		st.do("(open_tree) clone "+b.Src, "the bind's source, held by a descriptor until the host's root is gone")
+		fd, err := unix.OpenTree(unix.AT_FDCWD, b.Src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 		if err != nil {
 			return fmt.Errorf("--bind %s: %w", b, err)
 		}
 		defer unix.Close(fd)
-		srcs[i] = fd
+		if b.ReadOnly {
+			attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+			if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+				return fmt.Errorf("--bind %s: read-only: %w", b, err)
+			}
+		}
+		trees[i] = fd
 	}
 	for _, d := range []string{"proc", "sys", "dev", "tmp"} {
 		os.MkdirAll(filepath.Join(root, d), 0o755)
@@ -207,6 +205,9 @@ func buildRoot(c ChildConfig, st stepper) error {
 		os.MkdirAll(root+"/sys/fs/cgroup", 0o755) // fails on the read-only sysfs when it is not there: skipped
 		mount(st, "cgroup2", root+"/sys/fs/cgroup", "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "",
 			"mount -t cgroup2 -o ro cgroup2 "+root+"/sys/fs/cgroup", "its own cgroup as the root, read-only")
+	}
+	if err := maskProc(root, st); err != nil {
+		return err
 	}
 	if err := buildDev(root, st); err != nil {
 		return err
@@ -226,24 +227,6 @@ func buildRoot(c ChildConfig, st stepper) error {
 	if err := unix.Chdir("/"); err != nil {
 		return err
 	}
-	for i, b := range c.Binds {
-		if strings.HasPrefix(filepath.Clean(b.Dst), "/.oldroot") {
-			return fmt.Errorf("--bind %s: /.oldroot is the host's root while the sandbox is made", b)
-		}
-		src := fmt.Sprintf("/proc/self/fd/%d", srcs[i])
-		if err := mkdirFor(src, b.Dst); err != nil {
-			return fmt.Errorf("--bind %s: %w", b, err)
-		}
-		if err := mount(st, src, b.Dst, "", unix.MS_BIND|unix.MS_REC, "", "mount --rbind "+b.Src+" "+b.Dst, "a shared folder"); err != nil {
-			return err
-		}
-		if b.ReadOnly {
-			if err := mount(st, "", b.Dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_REC, "",
-				"mount -o remount,bind,ro "+b.Dst, "read-only inside"); err != nil {
-				return err
-			}
-		}
-	}
 	if err := mount(st, "", "/.oldroot", "", unix.MS_REC|unix.MS_SLAVE, "", "mount --make-rslave /.oldroot",
 		"unmounting it must not propagate back to the host"); err != nil {
 		return err
@@ -254,6 +237,106 @@ func buildRoot(c ChildConfig, st stepper) error {
 	}
 	if err := os.Remove("/.oldroot"); err != nil {
 		return fmt.Errorf("rmdir the old root: %w", err)
+	}
+	for i, b := range c.Binds {
+		if err := placeBind(trees[i], b, st); err != nil {
+			return fmt.Errorf("--bind %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// placeBind moves a bind's cloned tree onto its destination, resolved beneath the new root (the
+// host's is gone by now; RESOLVE_BENEATH also refuses a symlink that would climb out, or an
+// absolute one), making the missing directories (or the file, for a file) on the way.
+func placeBind(tree int, b Bind, st stepper) error {
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(root)
+	var sst unix.Stat_t
+	if err := unix.Fstat(tree, &sst); err != nil {
+		return err
+	}
+	parts := strings.Split(strings.Trim(filepath.Clean(b.Dst), "/"), "/")
+	dir := root
+	for i, name := range parts {
+		last := i == len(parts)-1
+		how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS}
+		fd, err := unix.Openat2(dir, name, how)
+		if err == unix.ENOENT {
+			switch {
+			case !last || sst.Mode&unix.S_IFMT == unix.S_IFDIR:
+				err = unix.Mkdirat(dir, name, 0o755)
+			default:
+				var f int
+				f, err = unix.Openat(dir, name, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+				if err == nil {
+					unix.Close(f)
+				}
+			}
+			if err == nil {
+				fd, err = unix.Openat2(dir, name, how)
+			}
+		}
+		if dir != root {
+			unix.Close(dir)
+		}
+		switch {
+		case err == unix.EXDEV || err == unix.ELOOP:
+			return fmt.Errorf("%s leads out of the sandbox's root (a symlink): refused", b.Dst)
+		case err != nil:
+			return fmt.Errorf("%s: %w", b.Dst, err)
+		}
+		dir = fd
+	}
+	defer unix.Close(dir)
+	st.do("mount --rbind "+b.Src+" "+b.Dst+map[bool]string{true: " -o ro"}[b.ReadOnly], "a shared folder (move_mount of the clone, onto the destination resolved in the new root)")
+	return unix.MoveMount(tree, "", dir, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+}
+
+// The paths Docker (moby's oci/defaults) and the OCI runtime spec's default configuration mask or
+// make read-only in a container's /proc and /sys: the host's kernel settings (/proc/sys: a write
+// there changes the host, kernel.core_pattern is a known way to host root), its keyrings, its
+// kernel memory and timers, firmware.
+var (
+	maskedPaths = []string{"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"}
+	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
+// maskProc masks (an empty read-only tmpfs over a directory, /dev/null over a file) and makes
+// read-only what Docker does in the new root's /proc and /sys.
+func maskProc(root string, st stepper) error {
+	for _, p := range maskedPaths {
+		full := root + p
+		fi, err := os.Stat(full)
+		if err != nil {
+			continue
+		}
+		if fi.IsDir() {
+			err = mount(st, "tmpfs", full, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0",
+				"mount -t tmpfs -o ro tmpfs "+full, "masked, as Docker masks it")
+		} else {
+			err = mount(st, "/dev/null", full, "", unix.MS_BIND, "", "mount --bind /dev/null "+full, "masked, as Docker masks it")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, p := range readonlyPaths {
+		full := root + p
+		if _, err := os.Stat(full); err != nil {
+			continue
+		}
+		if err := mount(st, full, full, "", unix.MS_BIND|unix.MS_REC, "", "mount --rbind "+full+" "+full, ""); err != nil {
+			return err
+		}
+		if err := mount(st, "", full, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "",
+			"mount -o remount,bind,ro "+full, "read-only, as Docker makes it: the host's kernel settings"); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -298,25 +381,6 @@ func rootPerDirectory(work, root string, st stepper) error {
 		mount(st, "", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "", "mount -o remount,bind,ro "+dst, "")
 	}
 	return nil
-}
-
-// mkdirFor makes the mount point for a bind: a directory for a directory, a file for a file.
-func mkdirFor(src, dst string) error {
-	st, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	if st.IsDir() {
-		return os.MkdirAll(dst, 0o755)
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	return f.Close()
 }
 
 // devices are the device nodes of the sandbox's /dev, bound from the host's (mknod is not
@@ -365,77 +429,11 @@ var keepCaps = []uintptr{unix.CAP_CHOWN, unix.CAP_DAC_OVERRIDE, unix.CAP_FSETID,
 // CapNames names keepCaps for --explain and the README.
 const CapNames = "chown,dac_override,fsetid,fowner,mknod,net_raw,setgid,setuid,setfcap,setpcap,net_bind_service,sys_chroot,kill,audit_write"
 
-func dropPrivileges(c ChildConfig, st stepper) error {
-	st.do("capsh --caps="+CapNames+"+eip --", "the capabilities of a container's root, no more; the rest leave the bounding set too")
-	keep := map[uintptr]bool{}
-	var mask [2]uint32
-	for _, k := range keepCaps {
-		keep[k] = true
-		mask[k/32] |= 1 << (k % 32)
+// capMask is keepCaps as a mask of capability numbers.
+func capMask() uint64 {
+	var m uint64
+	for _, c := range keepCaps {
+		m |= 1 << c
 	}
-	for cp := uintptr(0); cp <= unix.CAP_LAST_CAP; cp++ {
-		if !keep[cp] {
-			if err := unix.Prctl(unix.PR_CAPBSET_DROP, cp, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
-				return fmt.Errorf("drop capability %d from the bounding set: %w", cp, err)
-			}
-		}
-	}
-	unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return err
-	}
-	for i := range data {
-		data[i].Effective &= mask[i]
-		data[i].Permitted &= mask[i]
-		data[i].Inheritable = 0
-	}
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("capset: %w", err)
-	}
-	st.do("setpriv --no-new-privs", "no setuid binary or file capability can give back what was dropped")
-	return unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-}
-
-// initProcess is --init: pid 1 of the sandbox, in front of the command. It starts the command in
-// a process group of its own (in the terminal's foreground, when there is one), forwards the
-// signals it gets to it, reaps every orphan that the kernel reparents to it, and exits as the
-// command did.
-func initProcess(path string, argv, env []string) int {
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGCHLD)
-	cmd := &exec.Cmd{Path: path, Args: argv, Env: env}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if _, err := unix.IoctlGetTermios(0, unix.TCGETS); err == nil {
-		cmd.SysProcAttr.Foreground, cmd.SysProcAttr.Ctty = true, 0
-	}
-	unix.CloseOnExec(statusFD) // not the command's
-	if err := cmd.Start(); err != nil {
-		unix.Write(statusFD, []byte("ERR start "+argv[0]+": "+err.Error()+"\n"))
-		return 127
-	}
-	unix.Close(statusFD) // started: the parent stops waiting for an error
-	main := cmd.Process.Pid
-	for s := range sigs {
-		if s != unix.SIGCHLD {
-			unix.Kill(-main, s.(syscall.Signal))
-			continue
-		}
-		for {
-			var ws unix.WaitStatus
-			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-			if pid <= 0 || err != nil {
-				break
-			}
-			if pid == main {
-				if ws.Signaled() {
-					return 128 + int(ws.Signal())
-				}
-				return ws.ExitStatus()
-			}
-		}
-	}
-	return 0
+	return m
 }

@@ -11,6 +11,7 @@ package sandbox
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -84,4 +85,38 @@ func ParseBind(s string) (Bind, error) {
 		}
 	}
 	return b, nil
+}
+
+// ExecSpec is what the sandbox's setup (Go) hands its pid 1 (C, actions/early/sandbox.c), which
+// execs the command: the new root it must be in, the capabilities to keep, the command, and
+// Docker's seccomp profile as a BPF program.
+type ExecSpec struct {
+	RootDev, RootIno uint64
+	Caps             uint64
+	Path             string
+	Argv, Env        []string
+	Seccomp          []byte // struct sock_filter[], as libseccomp exports it
+}
+
+// encode writes the spec as sandbox.c reads it: a magic line, then NUL-ended fields, the lists
+// counted, then the filter's length and bytes.
+func (s ExecSpec) encode() []byte {
+	var b strings.Builder
+	field := func(v string) { b.WriteString(v); b.WriteByte(0) }
+	list := func(l []string) {
+		field(strconv.Itoa(len(l)))
+		for _, v := range l {
+			field(v)
+		}
+	}
+	field("isotop-exec-spec-1")
+	field(strconv.FormatUint(s.RootDev, 10))
+	field(strconv.FormatUint(s.RootIno, 10))
+	field(strconv.FormatUint(s.Caps, 10))
+	list([]string{s.Path})
+	list(s.Argv)
+	list(s.Env)
+	field(strconv.Itoa(len(s.Seccomp)))
+	b.Write(s.Seccomp)
+	return []byte(b.String())
 }

@@ -39,7 +39,7 @@ static int falsy(const char *v) {
 static int child(const char *argv0) {
 	const char *base = strrchr(argv0, '/');
 	base = base ? base + 1 : argv0;
-	return !strcmp(base, "isotop-enter") || !strcmp(base, "isotop-sandbox");
+	return !strcmp(base, "isotop-enter") || !strcmp(base, "isotop-sandbox") || !strcmp(base, "isotop-sandbox-reaper");
 }
 
 // readOnlyAsked mirrors the Go flag parsing of --read-only: the flag's forms (-read-only,
@@ -196,7 +196,7 @@ __attribute__((constructor)) static void isotop_early(int argc, char **argv, cha
 	(void)envp;
 	if (readOnlyAsked(argc, argv)) {
 		isotop_readonly_lockdown();
-		if (getenv("_ISOTOP_ENTER") || getenv("_ISOTOP_SANDBOX") || (argc > 0 && child(argv[0]))) {
+		if (getenv("_ISOTOP_ENTER") || getenv("_ISOTOP_SANDBOX") || getenv("_ISOTOP_INIT") || (argc > 0 && child(argv[0]))) {
 			// A re-executed child's job is to change the host: never in read-only mode.
 			fprintf(stderr, "isotop: read-only mode: refusing to enter namespaces or start a sandbox\n");
 			_exit(126);
@@ -206,4 +206,6 @@ __attribute__((constructor)) static void isotop_early(int argc, char **argv, cha
 	const char *spec = getenv("_ISOTOP_ENTER");
 	if (spec && argc > 0 && !strcmp(argv[0], "isotop-enter"))
 		enter(spec, argc, argv);
+	if (getenv("_ISOTOP_SANDBOX") && argc > 0 && !strcmp(argv[0], "isotop-sandbox"))
+		isotop_sandbox_first(getenv("_ISOTOP_INIT") != NULL);
 }

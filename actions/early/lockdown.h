@@ -56,4 +56,8 @@ void isotop_readonly_lockdown(void);
 
 void isotop_note(const char *fmt, ...);
 
+// isotop_sandbox_first is the sandbox's first process (sandbox.c): it returns only in the forked
+// child that builds the sandbox in Go.
+void isotop_sandbox_first(int withInit);
+
 #endif
