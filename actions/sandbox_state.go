@@ -202,7 +202,7 @@ func startReaper(s *sandboxState) (*os.File, error) {
 		return nil, fmt.Errorf("starting the sandbox's reaper: %w", err)
 	}
 	s.Reaper = refOf(cmd.Process.Pid)
-	cmd.Process.Release()
+	go cmd.Wait() // reaped when it ends: the TUI starts many sandboxes and must leave no zombie
 	return w, nil
 }
 

@@ -46,15 +46,7 @@ func Containerd(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		stopDaemon(cmd, 10*time.Second)
 		for _, d := range made {
 			os.RemoveAll(d)
 		}
@@ -102,4 +94,17 @@ func CtrRun(t testing.TB, address, id string, args ...string) string {
 		return strings.Contains(string(out), id) && strings.Contains(string(out), "RUNNING")
 	})
 	return ns
+}
+
+// stopDaemon stops a daemon a test started: SIGINT, its own shutdown for up to grace, then SIGKILL.
+func stopDaemon(cmd *exec.Cmd, grace time.Duration) {
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		cmd.Process.Kill()
+		<-done
+	}
 }

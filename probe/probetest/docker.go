@@ -73,15 +73,7 @@ func Docker(t testing.TB) *Dockerd {
 				exec.Command(cli, "-H", "unix://"+d.Socket, "rm", "-f", id).Run()
 			}
 		}
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		stopDaemon(cmd, 30*time.Second)
 		for _, h := range hierarchies(t) {
 			removeCgroupTree(t, filepath.Join(h.mount, top))
 		}
