@@ -211,7 +211,7 @@ func human(file, v string) string {
 		case l == probe.Unlimited:
 			return "no limit"
 		}
-		return FormatBytes(uint64(l))
+		return probe.FormatBytes(uint64(l))
 	case "cpu.max":
 		q, p, ok := strings.Cut(v, " ")
 		if q == "max" {
@@ -290,7 +290,7 @@ func (p *planner) belowUsage(h hierarchy, flag string, s Setting) error {
 	used, err := strconv.ParseUint(cur, 10, 64)
 	if err == nil && s.N < used {
 		return &classified{fmt.Errorf("%s %s is below the current usage of cgroup %s, %s (%s): the kernel would reclaim and then OOM-kill its processes; pass --force to set it anyway",
-			flag, FormatBytes(s.N), p.plan.Cgroup, FormatBytes(used), file), ErrBelowUsage}
+			flag, probe.FormatBytes(s.N), p.plan.Cgroup, probe.FormatBytes(used), file), ErrBelowUsage}
 	}
 	return nil
 }

@@ -479,13 +479,13 @@ func TestLiveLimitRefusals(t *testing.T) {
 		if used < 16<<20 {
 			t.Fatalf("usage %d after writing 32 MiB in the cgroup", used)
 		}
-		t.Logf("usage %s", FormatBytes(used))
+		t.Logf("usage %s", probe.FormatBytes(used))
 
 		mb8 := Setting{N: 8 << 20}
 		before, n := snapFiles(t, memFile), len(limitAudit(t, audit))
 		plan, err := h.PlanLimit(LimitRequest{Cgroup: cg.Path, Memory: &mb8})
 		if plan != nil || !errors.Is(err, ErrBelowUsage) || !errors.Is(err, ErrRefused) {
-			t.Fatalf("--memory 8M under %s used: %v, %v; want a refusal", FormatBytes(used), plan, err)
+			t.Fatalf("--memory 8M under %s used: %v, %v; want a refusal", probe.FormatBytes(used), plan, err)
 		}
 		for _, s := range []string{"--memory 8.0M", "below the current usage", cg.Path, "--force"} {
 			if !strings.Contains(err.Error(), s) {

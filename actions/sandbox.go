@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -129,7 +128,7 @@ func (h *Host) sandbox(req SandboxRequest) (*SandboxRun, error) {
 		return nil, badValuef("--hostname %q: at most 64 characters, no '/' or spaces", cut(req.Hostname))
 	case req.Memory != nil && !req.Memory.Max && req.Memory.N < minSandboxMemory:
 		return nil, badValuef("--memory %s: below the %s a sandbox needs: as its command starts, the sandbox's cgroup already holds about 400K (page cache and page tables its making left charged), and the command needs its own",
-			FormatBytes(req.Memory.N), FormatBytes(minSandboxMemory))
+			probe.FormatBytes(req.Memory.N), probe.FormatBytes(minSandboxMemory))
 	case req.PIDs != nil && !req.PIDs.Max && req.PIDs.N < 1:
 		return nil, badValuef("--pids 0: the command is a process itself: at least 1")
 	case req.PIDs != nil && !req.PIDs.Max && req.PIDs.N < 2 && req.Init:
@@ -406,7 +405,7 @@ func (r *SandboxRun) limitEvents(dirs []string) string {
 					limit := ""
 					switch {
 					case f.key == "oom_kill" && r.req.Memory != nil && !r.req.Memory.Max:
-						limit = " of " + FormatBytes(r.req.Memory.N)
+						limit = " of " + probe.FormatBytes(r.req.Memory.N)
 					case f.key == "max" && r.req.PIDs != nil:
 						limit = " of " + r.req.PIDs.String()
 					}
@@ -844,40 +843,4 @@ func freeSubnet() (*net.IPNet, error) {
 		}
 	}
 	return nil, errors.New("no free private /24 in 10.64.0.0-10.253.255.0 for the sandbox's veth")
-}
-
-// bindList is a repeatable --bind.
-type bindList []sandbox.Bind
-
-func (b *bindList) String() string { return fmt.Sprint(*b) }
-func (b *bindList) Set(s string) error {
-	v, err := sandbox.ParseBind(s)
-	if err != nil {
-		return badValuef("%v", err)
-	}
-	*b = append(*b, v)
-	return nil
-}
-
-// SandboxFlags defines the sandbox's flags on fl (the CLI's and the TUI's form alike) and returns
-// what builds the request from them once fl is parsed, with the command.
-func SandboxFlags(fl *flag.FlagSet) func(command []string) (SandboxRequest, error) {
-	rootfs := fl.String("rootfs", "", "the root filesystem (a busybox or debootstrap tree); default: the host's / read-only with a tmpfs on top")
-	limits := LimitFlags(fl, "memory", "cpus", "pids")
-	hostname := fl.String("hostname", "", "hostname inside (default sandbox-<short id>)")
-	netMode := fl.String("net", "none", "none (loopback only) or veth (a veth pair to a bridge on the host)")
-	bridge := fl.String("bridge", "", "with --net veth: the bridge for the host end (made if missing, and then removed after)")
-	var binds bindList
-	fl.Var(&binds, "bind", "SRC:DST[:ro], a host directory or file inside the sandbox (repeatable)")
-	explainSteps := fl.Bool("explain", false, "print each step as the shell command that does the same")
-	initProc := fl.Bool("init", false, "a small init as pid 1 in front of the command: it reaps zombies and forwards signals")
-	rootless := fl.Bool("rootless", false, "a user namespace too (always when not root)")
-	parent := fl.String("cgroup-parent", "/", "the cgroup under which the sandbox's own cgroup is made")
-	return func(command []string) (SandboxRequest, error) {
-		req := SandboxRequest{Rootfs: *rootfs, Hostname: *hostname, Net: *netMode, Bridge: *bridge, Binds: binds,
-			Explain: *explainSteps, Init: *initProc, Rootless: *rootless, CgroupParent: *parent, Command: command}
-		lim, err := limits()
-		req.Memory, req.CPUs, req.PIDs = lim.Memory, lim.CPUs, lim.PIDs
-		return req, err
-	}
 }

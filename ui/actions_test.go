@@ -13,6 +13,7 @@ import (
 
 	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/ui/render"
 )
 
 // fakeActor records what the TUI asks of it; its answers are set by each test.
@@ -96,14 +97,11 @@ func keyCmd(m Model, k string) (Model, tea.Cmd) {
 	return nm.(Model), cmd
 }
 
-func selectRow(t *testing.T, m Model, view ViewID, key string) Model {
+func selectRow(t *testing.T, m Model, view ViewID, ref render.Ref) Model {
 	t.Helper()
-	m.view = view
-	m.ensure(view)
-	m.selKey[view] = key
-	m.refresh(view)
-	if r := m.selected(); r == nil || r.Key != key {
-		t.Fatalf("no row %s in %s", key, view)
+	m.show(view)
+	if !m.table().selectRef(ref, m.rowsHigh()) {
+		t.Fatalf("no row %s in %s", ref, view)
 	}
 	return m
 }
@@ -113,9 +111,9 @@ func selectRow(t *testing.T, m Model, view ViewID, key string) Model {
 // is shown after.
 func TestLimitFlow(t *testing.T) {
 	f := &fakeActor{}
-	m := selectRow(t, actionModel(t, f, false), Cgroups, "cg:/libpod_parent/libpod-ac0134006db9c1db80b804d3f710a5adbb39e1a78555cece33faf8adb709fb89")
+	m := selectRow(t, actionModel(t, f, false), Cgroups, render.CgroupRef("/libpod_parent/libpod-ac0134006db9c1db80b804d3f710a5adbb39e1a78555cece33faf8adb709fb89"))
 	m = press(m, "L")
-	if m.over != limitFormOverlay || !strings.Contains(m.render(), "Set limits on cgroup /libpod_parent/") {
+	if !isOver[*limitForm](m) || !strings.Contains(m.render(), "Set limits on cgroup /libpod_parent/") {
 		t.Fatalf("L did not open the form:\n%s", m.render())
 	}
 	if !strings.Contains(m.render(), "now: memory") {
@@ -135,7 +133,7 @@ func TestLimitFlow(t *testing.T) {
 		t.Errorf("request %+v", req)
 	}
 	screen := m.render()
-	if m.over != planOverlay || !strings.Contains(screen, "memory.max") || !strings.Contains(screen, "no limit") || !strings.Contains(screen, "128.0M") {
+	if !isOver[*planBox](m) || !strings.Contains(screen, "memory.max") || !strings.Contains(screen, "no limit") || !strings.Contains(screen, "128.0M") {
 		t.Fatalf("the plan is not shown:\n%s", screen)
 	}
 	if len(f.applied) != 0 {
@@ -143,14 +141,14 @@ func TestLimitFlow(t *testing.T) {
 	}
 	m, cmd = keyCmd(m, "y")
 	m, _ = run(t, m, cmd)
-	if len(f.applied) != 1 || m.over != resultOverlay || !strings.Contains(m.render(), "134217728 (128.0M)") {
+	if len(f.applied) != 1 || !isOver[*resultBox](m) || !strings.Contains(m.render(), "134217728 (128.0M)") {
 		t.Fatalf("applied %d, screen:\n%s", len(f.applied), m.render())
 	}
 }
 
 func TestLimitFormRefusesBadValues(t *testing.T) {
 	f := &fakeActor{}
-	m := selectRow(t, actionModel(t, f, false), Cgroups, "cg:/libpod_parent/libpod-ac0134006db9c1db80b804d3f710a5adbb39e1a78555cece33faf8adb709fb89")
+	m := selectRow(t, actionModel(t, f, false), Cgroups, render.CgroupRef("/libpod_parent/libpod-ac0134006db9c1db80b804d3f710a5adbb39e1a78555cece33faf8adb709fb89"))
 	m = press(m, "L")
 	m = typeText(m, "memory=12XB")
 	m, cmd := keyCmd(m, "enter")
@@ -168,7 +166,7 @@ func TestLimitFormRefusesBadValues(t *testing.T) {
 // Force; cancelling writes nothing.
 func TestBelowUsageOffersForce(t *testing.T) {
 	f := &fakeActor{planErr: fmt.Errorf("--memory 1.0M is below the current usage: %w", actions.ErrBelowUsage)}
-	m := selectRow(t, actionModel(t, f, false), Cgroups, "cg:/libpod_parent/libpod-ac0134006db9c1db80b804d3f710a5adbb39e1a78555cece33faf8adb709fb89")
+	m := selectRow(t, actionModel(t, f, false), Cgroups, render.CgroupRef("/libpod_parent/libpod-ac0134006db9c1db80b804d3f710a5adbb39e1a78555cece33faf8adb709fb89"))
 	m = typeText(press(m, "L"), "memory=1M")
 	m, cmd := keyCmd(m, "enter")
 	m, _ = run(t, m, cmd)
@@ -177,11 +175,11 @@ func TestBelowUsageOffersForce(t *testing.T) {
 	}
 	m, cmd = keyCmd(m, "f")
 	m, _ = run(t, m, cmd)
-	if len(f.plans) != 2 || !f.plans[1].Force || m.over != planOverlay {
+	if len(f.plans) != 2 || !f.plans[1].Force || !isOver[*planBox](m) {
 		t.Fatalf("f did not plan again with Force: %+v", f.plans)
 	}
 	m = press(m, "n")
-	if len(f.applied) != 0 || m.over != noOverlay || !strings.Contains(m.render(), "nothing was written") {
+	if len(f.applied) != 0 || m.over != nil || !strings.Contains(m.render(), "nothing was written") {
 		t.Errorf("cancel applied %d:\n%s", len(f.applied), m.render())
 	}
 }
@@ -198,7 +196,7 @@ func TestEnterFlow(t *testing.T) {
 	}
 	s := fixtureSnapshot(t)
 	p := s.Processes[len(s.Processes)-1]
-	m := selectRow(t, actionModel(t, f, false), Processes, procKey(&p))
+	m := selectRow(t, actionModel(t, f, false), Processes, render.ProcRef(p.PID))
 	m, cmd := keyCmd(m, "E")
 	if len(f.enters) != 0 {
 		t.Fatal("Update called the actor")
@@ -207,11 +205,11 @@ func TestEnterFlow(t *testing.T) {
 	if got := f.enters[0]; got.PID != p.PID || got.StartTicks != p.StartTicks {
 		t.Errorf("enter request %+v for pid %d", got, p.PID)
 	}
-	if m.over != hostShellOverlay || !strings.Contains(m.render(), "host's shell") {
+	if !isOver[*hostShellBox](m) || !strings.Contains(m.render(), "host's shell") {
 		t.Fatalf("no offer of the host's shell:\n%s", m.render())
 	}
 	m, cmd = keyCmd(m, "y")
-	m, exec := run(t, m, cmd)
+	_, exec := run(t, m, cmd)
 	if !f.enters[1].HostShell || exec == nil {
 		t.Fatalf("y did not enter with the host's shell: %+v, exec cmd %v", f.enters[1], exec != nil)
 	}
@@ -220,17 +218,17 @@ func TestEnterFlow(t *testing.T) {
 // TestReadOnlyRefusesEveryAction: with the read-only actor every action says why it is refused,
 // and the title says read-only.
 func TestReadOnlyRefusesEveryAction(t *testing.T) {
-	m := selectRow(t, actionModel(t, actions.ReadOnly{}, true), Cgroups, "cg:/libpod_parent/libpod-ac0134006db9c1db80b804d3f710a5adbb39e1a78555cece33faf8adb709fb89")
+	m := selectRow(t, actionModel(t, actions.ReadOnly{}, true), Cgroups, render.CgroupRef("/libpod_parent/libpod-ac0134006db9c1db80b804d3f710a5adbb39e1a78555cece33faf8adb709fb89"))
 	m = press(m, "L")
-	if m.over != noOverlay || !strings.Contains(m.status, "read-only mode") {
+	if m.over != nil || !strings.Contains(m.status, "read-only mode") {
 		t.Errorf("L in read-only mode: %s", m.status)
 	}
 	m = press(m, "B")
-	if m.over != noOverlay || !strings.Contains(m.statusLine(), "read-only") {
+	if m.over != nil || !strings.Contains(m.statusLine(), "read-only") {
 		t.Errorf("B in read-only mode: %s", m.statusLine())
 	}
 	s := fixtureSnapshot(t)
-	m = selectRow(t, m, Processes, procKey(&s.Processes[0]))
+	m = selectRow(t, m, Processes, render.ProcRef(s.Processes[0].PID))
 	m, cmd := keyCmd(m, "E")
 	m, _ = run(t, m, cmd)
 	if !strings.Contains(m.statusLine(), "read-only mode") {
@@ -277,7 +275,33 @@ func TestAuditViewFlagsUnfinished(t *testing.T) {
 	if !strings.Contains(screen, "INTENT, NO RESULT") {
 		t.Fatalf("the unfinished limit is not flagged:\n%s", screen)
 	}
-	if detail := strings.Join(m.tables[Audit].Rows[0].more().Detail, "\n"); !strings.Contains(detail, "outcome   no result: isotop (pid 4242) ended before it wrote one") {
+	if detail := strings.Join(m.views[Audit].table.Rows[0].More().Detail, "\n"); !strings.Contains(detail, "outcome   no result: isotop (pid 4242) ended before it wrote one") {
 		t.Errorf("detail:\n%s", detail)
+	}
+}
+
+// TestSandboxFormParses: the sandbox form takes isotop sandbox's options (the same list as the
+// CLI's flags) and a command quoted as in a shell; bad input says why.
+func TestSandboxFormParses(t *testing.T) {
+	req, err := ParseSandboxForm(`--net veth --memory=256M --pids 20 --init --bind /tmp:/mnt:ro -- sh -c 'echo "hi there"; exit 3'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Net != "veth" || req.Memory == nil || req.Memory.N != 256<<20 || req.PIDs == nil || req.PIDs.N != 20 || !req.Init ||
+		len(req.Binds) != 1 || !req.Binds[0].ReadOnly || strings.Join(req.Command, "|") != `sh|-c|echo "hi there"; exit 3` {
+		t.Errorf("request %+v, command %q", req, req.Command)
+	}
+	if req, err := ParseSandboxForm(`sh -c "a b"`); err != nil || strings.Join(req.Command, "|") != "sh|-c|a b" {
+		t.Errorf("a command without --: %+v %v", req, err)
+	}
+	for bad, why := range map[string]string{
+		"--speed 3 -- sh":   "unknown option --speed",
+		"--memory 12XB":     `unknown unit "XB"`,
+		"--memory":          "--memory needs a value",
+		"-- sh -c 'unended": "unfinished quote",
+	} {
+		if _, err := ParseSandboxForm(bad); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("%q: %v, want %q", bad, err, why)
+		}
 	}
 }

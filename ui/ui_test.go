@@ -16,6 +16,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/ui/render"
 )
 
 // updating is go test ./ui -update: rewrite the golden files under testdata/golden. The flag is
@@ -81,8 +82,7 @@ func TestGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		for v := range numViews {
 			m, _ := newTestModel(t, size[0], size[1])
-			m.view = v
-			m.ensure(v)
+			m.show(v)
 			got := m.render()
 			if escapeCode.MatchString(got) {
 				t.Errorf("%s: escape codes without color", v)
@@ -121,7 +121,8 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestSwitchViews(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
-	for i, k := range viewKeys {
+	for i, b := range keys.global.Views {
+		k := b.Keys()[0]
 		if m = press(m, k); m.view != ViewID(i) {
 			t.Errorf("key %s opened %s", k, m.view)
 		}
@@ -135,16 +136,26 @@ func TestSwitchViews(t *testing.T) {
 func TestFilter(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
 	m = press(m, "p", "/", "s", "l", "e", "e", "p", " ", "6", "enter")
-	if len(m.rows[Processes]) == 0 || m.filtering {
-		t.Fatalf("filter: %d rows, filtering %v", len(m.rows[Processes]), m.filtering)
+	if len(m.views[Processes].shown) == 0 || m.filtering {
+		t.Fatalf("filter: %d rows, filtering %v", len(m.views[Processes].shown), m.filtering)
 	}
-	for _, r := range m.rows[Processes] {
-		if !strings.Contains(strings.Join(r.Cells, " "), "sleep 6") {
+	context := 0
+	for _, r := range m.views[Processes].shown {
+		switch {
+		case r.Context:
+			context++ // an ancestor of a match, shown to place it
+		case !strings.Contains(strings.Join(r.Cells, " "), "sleep 6"):
 			t.Errorf("row %v does not match", r.Cells)
 		}
 	}
+	if context == 0 {
+		t.Errorf("the matches' ancestors are not shown")
+	}
+	if r := m.selected(); r == nil || !strings.Contains(strings.Join(r.Cells, " "), "sleep 6") {
+		t.Errorf("the selection is not on a match: %v", r)
+	}
 	m = press(m, "/", "esc")
-	if m.filter[Processes] != "" || len(m.rows[Processes]) != len(m.tables[Processes].Rows) {
+	if m.views[Processes].filter != "" || len(m.views[Processes].shown) != len(m.views[Processes].table.Rows) {
 		t.Errorf("esc did not clear the filter")
 	}
 }
@@ -158,31 +169,31 @@ func TestJumpAndBack(t *testing.T) {
 		}
 	}
 	m = press(m, "c", "/", "w", "e", "b", "enter")
-	if r := m.selected(); r == nil || r.Key != ctKey(web) {
+	if r := m.selected(); r == nil || r.Ref != render.ContainerRef(web.Key()) {
 		t.Fatalf("selected %+v", r)
 	}
 	m = press(m, "enter") // web has several jumps: the menu
-	if m.over != jumpOverlay || !strings.Contains(m.render(), "cgroup") {
+	if !isOver[*jumpBox](m) || !strings.Contains(m.render(), "cgroup") {
 		t.Fatalf("no jump menu")
 	}
-	if _, cmd := m.Update(tea.KeyPressMsg{Code: 'q', Text: "q"}); cmd == nil || cmd() != tea.Quit() {
-		t.Errorf("q in the jump menu does not quit")
+	if nm, cmd := m.Update(tea.KeyPressMsg{Code: 'q', Text: "q"}); cmd != nil || nm.(Model).over != nil {
+		t.Errorf("q in the jump menu does not close it (or quits)")
 	}
 	m = press(m, "2") // its cgroup
-	if m.view != Cgroups || m.selected() == nil || m.selected().Key != cgKey(web.Cgroup) {
+	if m.view != Cgroups || m.selected() == nil || m.selected().Ref != render.CgroupRef(web.Cgroup) {
 		t.Fatalf("after the jump: view %s, selected %+v", m.view, m.selected())
 	}
 	m = press(m, "backspace")
-	if m.view != Containers || m.selected().Key != ctKey(web) {
-		t.Errorf("back: view %s, selected %v", m.view, m.selected().Key)
+	if m.view != Containers || m.selected().Ref != render.ContainerRef(web.Key()) {
+		t.Errorf("back: view %s, selected %v", m.view, m.selected().Ref)
 	}
 	// A veth jumps to its peer in another namespace.
 	m = press(m, "w", "/", "e", "t", "h", "0", "enter")
 	var fromContainer bool
-	for i, r := range m.rows[Network] {
+	for i, r := range m.views[Network].shown {
 		if r.Cells[0] == "eth0" && len(r.More().Jumps) == 1 {
-			m.cursor[Network] = i
-			m.clampView(Network)
+			m.views[Network].cursor = i
+			m.views[Network].clamp(m.rowsHigh())
 			fromContainer = true
 			break
 		}
@@ -206,19 +217,18 @@ func TestCompareAndExplain(t *testing.T) {
 	}
 	m = press(m, "p")
 	for _, pid := range inits {
-		m.selKey[Processes] = "proc:" + itoa(pid)
-		m.refresh(Processes)
+		m.table().selectRef(render.ProcRef(pid), m.rowsHigh())
 		m = press(m, "m")
 	}
 	m = press(m, "x")
 	out := m.render()
-	if m.over != compareOverlay || !regexp.MustCompile(`user\s+\d+\s+\d+\s+shared`).MatchString(out) ||
+	if !isOver[*compareBox](m) || !regexp.MustCompile(`user\s+\d+\s+\d+\s+shared`).MatchString(out) ||
 		!regexp.MustCompile(`net\s+\d+\s+\d+\s+differ`).MatchString(out) {
 		t.Fatalf("compare:\n%s", out)
 	}
 	// e explains the selected value, starting at the first column; → moves to the next value.
 	m = press(m, "esc", "e")
-	if out := m.render(); m.over != explainOverlay || !strings.Contains(out, "[PID]") || !strings.Contains(out, "file:    /proc/"+itoa(inits[1])+"/stat") {
+	if out := m.render(); !isOver[*explainBox](m) || !strings.Contains(out, "[PID]") || !strings.Contains(out, "file:    /proc/"+itoa(inits[1])+"/stat") {
 		t.Errorf("explain PID:\n%s", out)
 	}
 	m = press(m, "l")
@@ -230,7 +240,7 @@ func TestCompareAndExplain(t *testing.T) {
 	if out := m.render(); !strings.Contains(out, "[COMMAND]") || !strings.Contains(out, "/cmdline") {
 		t.Errorf("explain wraps to the last value:\n%s", out)
 	}
-	if m = press(m, "esc"); m.over != noOverlay || m.view != Processes {
+	if m = press(m, "esc"); m.over != nil || m.view != Processes {
 		t.Errorf("esc leaves the explain open or the view: %v %s", m.over, m.view)
 	}
 }
@@ -243,26 +253,26 @@ func TestCompareAndExplain(t *testing.T) {
 func TestExplainEveryValue(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40)
 	for v := Namespaces; v < numViews; v++ {
-		m.ensure(v)
-		cols := m.tables[v].Columns
-		for i := range m.rows[v] {
-			r := &m.rows[v][i]
+		m.show(v)
+		cols := m.views[v].table.Columns
+		for i := range m.views[v].shown {
+			r := &m.views[v].shown[i]
 			e := r.More().Explain
 			if len(e) != len(cols) {
-				t.Fatalf("%s row %s: %d explanations for %d columns", v, r.Key, len(e), len(cols))
+				t.Fatalf("%s row %s: %d explanations for %d columns", v, r.Ref, len(e), len(cols))
 			}
 			for j, x := range e {
 				cell := strings.TrimSpace(r.Cells[j])
 				shown := cell != "" && cell != "-" && cell != "netns"
 				switch {
 				case x.Meaning == "" && shown:
-					t.Errorf("%s row %s, %s %q: no meaning", v, r.Key, cols[j].Title, cell)
+					t.Errorf("%s row %s, %s %q: no meaning", v, r.Ref, cols[j].Title, cell)
 				case x.Command != "" && len(x.Files) == 0 && v != Network:
-					t.Errorf("%s row %s, %s: a command with no file: %+v", v, r.Key, cols[j].Title, x)
+					t.Errorf("%s row %s, %s: a command with no file: %+v", v, r.Ref, cols[j].Title, x)
 				case shown && x.Command == "" && !strings.Contains(x.Meaning, "no file") && !strings.Contains(x.Meaning, "no other tool"):
-					t.Errorf("%s row %s, %s %q: no command and no word why: %+v", v, r.Key, cols[j].Title, cell, x)
+					t.Errorf("%s row %s, %s %q: no command and no word why: %+v", v, r.Ref, cols[j].Title, cell, x)
 				case !shown && strings.Contains(x.Command, "(no "):
-					t.Errorf("%s row %s, %s: a command for a file that is not there: %q", v, r.Key, cols[j].Title, x.Command)
+					t.Errorf("%s row %s, %s: a command for a file that is not there: %q", v, r.Ref, cols[j].Title, x.Command)
 				}
 			}
 		}
@@ -287,8 +297,7 @@ func TestDetail(t *testing.T) {
 	m.width, m.height = 120, 40
 	m.setSnapshot(s)
 	m = press(m, "n")
-	m.selKey[Namespaces] = nsKey(probe.NSUser, child.Inode)
-	m.refresh(Namespaces)
+	m.table().selectRef(render.NSRef(probe.NSUser, child.Inode), m.rowsHigh())
 	m = press(m, "i")
 	out := m.render()
 	for _, want := range []string{
@@ -316,14 +325,14 @@ func TestDetail(t *testing.T) {
 func TestSelectionFollowsObject(t *testing.T) {
 	m, s := newTestModel(t, 80, 24)
 	m = press(m, "p", "down", "down", "down", "down", "down")
-	key := m.selected().Key
+	ref := m.selected().Ref
 	next := *s
 	next.Processes = slices.Clone(s.Processes[:2]) // two processes gone, everything above the selection
 	next.Processes = append(next.Processes[:1], s.Processes[3:]...)
 	nm, _ := m.Update(snapshotMsg{snap: &next})
 	m = nm.(Model)
-	if m.selected() == nil || m.selected().Key != key {
-		t.Errorf("selection moved from %s to %v", key, m.selected())
+	if m.selected() == nil || m.selected().Ref != ref {
+		t.Errorf("selection moved from %s to %v", ref, m.selected())
 	}
 }
 
@@ -382,7 +391,7 @@ func TestHostTextIsEscaped(t *testing.T) {
 		if !strings.Contains(out, `sleep 1\n# two\x1b[2J`) || !strings.Contains(out, `host\nname`) {
 			t.Errorf("%dx%d: the escaped text is not shown:\n%s", size[0], size[1], out)
 		}
-		m.marks = []string{procKey(&s.Processes[0]), procKey(&s.Processes[1])}
+		m.marks = []render.Ref{render.ProcRef(s.Processes[0].PID), render.ProcRef(s.Processes[1].PID)}
 		m = press(m, "x")
 		if out := m.render(); strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, `evil\x1b]0;title\x07`) {
 			t.Errorf("%dx%d: compare shows the command raw:\n%q", size[0], size[1], out)
@@ -400,7 +409,7 @@ func TestClean(t *testing.T) {
 		"bad \xff\xfe utf": `bad \xff\xfe utf`,
 		"del \x7f":         `del \x7f`,
 	} {
-		if got := Clean(in); got != want {
+		if got := render.Clean(in); got != want {
 			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -411,15 +420,15 @@ func TestClean(t *testing.T) {
 func TestFitLongLine(t *testing.T) {
 	long := strings.Repeat("/usr/lib/go/pkg/tool/compile ", 128<<10/29)
 	for _, w := range []int{1, 20, 80} {
-		got := fit(long, w)
+		got := render.Fit(long, w)
 		if lipgloss.Width(got) != w || !strings.HasSuffix(got, "…") {
 			t.Errorf("fit(long, %d) = %q", w, got)
 		}
 	}
-	if got := fit("short", 80); got != "short" {
+	if got := render.Fit("short", 80); got != "short" {
 		t.Errorf("fit(short) = %q", got)
 	}
-	if got := fit("日本語", 4); lipgloss.Width(got) > 4 {
+	if got := render.Fit("日本語", 4); lipgloss.Width(got) > 4 {
 		t.Errorf("fit(wide) = %q, %d cells", got, lipgloss.Width(got))
 	}
 }
@@ -429,17 +438,23 @@ func TestFitLongLine(t *testing.T) {
 func TestViewsShowTheLatestSnapshot(t *testing.T) {
 	m, s := newTestModel(t, 120, 40)
 	m = press(m, "c")
-	before := len(m.rows[Containers])
+	before := len(m.views[Containers].shown)
 	m = press(m, "p")
 	next := *s
 	next.Containers = append(slices.Clone(s.Containers), probe.Container{Runtime: "docker", ID: "abc", Name: "late-arrival", PID: s.Processes[0].PID})
 	nm, _ := m.Update(snapshotMsg{snap: &next})
 	m = nm.(Model)
-	if m.built[Containers] {
+	if m.views[Containers].built {
 		t.Error("a refresh built a view that is not on screen")
 	}
 	m = press(m, "c")
-	if len(m.rows[Containers]) != before+1 || !strings.Contains(m.render(), "late-arrival") {
+	if len(m.views[Containers].shown) != before+1 || !strings.Contains(m.render(), "late-arrival") {
 		t.Errorf("the Containers view shows an old snapshot:\n%s", m.render())
 	}
+}
+
+// isOver reports whether the box on screen is a T.
+func isOver[T overlay](m Model) bool {
+	_, ok := m.over.(T)
+	return ok
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/isotop/isotop/probe"
-	"github.com/isotop/isotop/ui"
+	"github.com/isotop/isotop/ui/render"
 )
 
 // writeCgroups prints the cgroup tree: members, memory used against the limit in force, the CPU
@@ -43,7 +43,7 @@ func memCell(c probe.Cgroup) string {
 	if m == nil || m.Current == nil {
 		return "-"
 	}
-	return ui.HumanBytes(*m.Current) + "/" + limitCell(m.EffectiveMax, m.EffectiveMaxFrom, c.Path, ui.HumanBytes)
+	return render.Bytes(*m.Current) + "/" + limitCell(m.EffectiveMax, m.EffectiveMaxFrom, c.Path, render.Bytes)
 }
 
 func cpuCell(c probe.Cgroup) string {

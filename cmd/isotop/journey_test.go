@@ -130,7 +130,7 @@ func TestJourneyLimit(t *testing.T) {
 	tm.waitFor("Set limits on cgroup /" + name)
 	tm.text("pids=37 memory=48M")
 	tm.keys("Enter")
-	s := tm.waitFor("These writes set the limits", "(y writes them")
+	s := tm.waitFor("These writes set the limits", "y writes them")
 	for _, want := range []string{"pids.max", "→ 37", "50331648"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the plan lacks %q:\n%s", want, s)

@@ -27,7 +27,7 @@ does not parse, a path with "..", a cgroup that vanished, a memory limit below t
 func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop limit", flag.ContinueOnError)
 	fl.SetOutput(cutting(stderr))
-	limits := actions.LimitFlags(fl)
+	apply := optionFlags(fl, actions.LimitOptions)
 	assumeYes := fl.Bool("yes", false, "apply without asking")
 	force := fl.Bool("force", false, "set a memory limit even below the cgroup's current usage")
 	dryRun := fl.Bool("dry-run", false, "show the writes and stop")
@@ -48,8 +48,8 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
-	req, err := limits()
-	if err != nil {
+	var req actions.LimitRequest
+	if err := apply(&req); err != nil {
 		return fail(stderr, "limit", err)
 	}
 	req.Force = *force

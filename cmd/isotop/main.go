@@ -17,7 +17,7 @@ const usage = `isotop: how this Linux host is partitioned (namespaces, cgroups, 
 and the changes an operator makes to it
 
 Usage:
-  isotop [--interval 1s] [--replay FILE] [--read-only] [--audit-log FILE]
+  isotop [--interval 1s] [--replay FILE] [--read-only] [--audit-log FILE] [--no-mouse]
                                  the interactive views of the live host (or of a saved snapshot)
   isotop snapshot [--json] [--pretty] [--sample DURATION] [--read-only] [--proc DIR] [--sys DIR]
                                  read the host once and print it: its namespaces like lsns (with

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/isotop/isotop/probe"
-	"github.com/isotop/isotop/ui"
+	"github.com/isotop/isotop/ui/render"
 )
 
 // writeNetwork prints each network namespace with its links: kind, state, addresses, the bridge a
@@ -15,7 +15,7 @@ func writeNetwork(w io.Writer, s *probe.Snapshot) {
 	if len(s.NetNamespaces) == 0 {
 		return
 	}
-	names := ui.NetNames(s)
+	names := render.NetNames(s)
 	fmt.Fprintln(w, "\nNETWORK")
 	for _, n := range s.NetNamespaces {
 		label := strings.Join(n.Names, ", ")

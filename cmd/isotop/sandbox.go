@@ -28,7 +28,7 @@ the same. It shows in isotop's Containers view as runtime "isotop".
 func runSandbox(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop sandbox", flag.ContinueOnError)
 	fl.SetOutput(cutting(stderr))
-	build := actions.SandboxFlags(fl)
+	apply := optionFlags(fl, actions.SandboxOptions)
 	cleanup := fl.Bool("cleanup", false, "remove what sandboxes left whose isotop was killed (its reaper too), and exit; isotop sandbox does it anyway before it starts")
 	af := addActionFlags(fl)
 	fl.Usage = func() {
@@ -60,8 +60,8 @@ func runSandbox(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "isotop sandbox: %d sandboxes' leftovers removed\n", n)
 		return 0
 	}
-	req, err := build(command)
-	if err != nil {
+	req := actions.SandboxRequest{Command: command}
+	if err := apply(&req); err != nil {
 		return fail(stderr, "sandbox", err)
 	}
 	actor, _, err := af.actor()

@@ -8,17 +8,17 @@ import (
 	"strings"
 
 	"github.com/isotop/isotop/probe"
-	"github.com/isotop/isotop/ui"
+	"github.com/isotop/isotop/ui/render"
 )
 
 // escaper shows the control characters that reach it escaped, except the table's own newlines: a
-// field that ui.Clean missed still cannot move the cursor or retitle the terminal.
+// field that render.Clean missed still cannot move the cursor or retitle the terminal.
 type escaper struct{ w io.Writer }
 
 func (e escaper) Write(p []byte) (int, error) {
 	lines := strings.Split(string(p), "\n")
 	for i := range lines {
-		lines[i] = ui.Clean(lines[i])
+		lines[i] = render.Clean(lines[i])
 	}
 	if _, err := io.WriteString(e.w, strings.Join(lines, "\n")); err != nil {
 		return 0, err
@@ -31,8 +31,8 @@ func (e escaper) Write(p []byte) (int, error) {
 // and the parent of pid and user namespaces.
 func writeTable(out io.Writer, s *probe.Snapshot) {
 	w := escaper{out}
-	fmt.Fprintf(w, "host %s, kernel %s: %d processes, %d namespaces\n", ui.Clean(s.Host.Hostname), ui.Clean(s.Host.Kernel), len(s.Processes), len(s.Namespaces))
-	fmt.Fprintf(w, "host namespaces (the reference for isolation) from %s\n", ui.Clean(s.Host.NSFrom))
+	fmt.Fprintf(w, "host %s, kernel %s: %d processes, %d namespaces\n", render.Clean(s.Host.Hostname), render.Clean(s.Host.Kernel), len(s.Processes), len(s.Namespaces))
+	fmt.Fprintf(w, "host namespaces (the reference for isolation) from %s\n", render.Clean(s.Host.NSFrom))
 	procs := make(map[int]*probe.Process, len(s.Processes))
 	for i := range s.Processes {
 		procs[s.Processes[i].PID] = &s.Processes[i]
@@ -72,7 +72,7 @@ func writeTable(out io.Writer, s *probe.Snapshot) {
 	if len(s.CgroupEvents) > 0 {
 		fmt.Fprintln(w, "\nCGROUP EVENTS")
 		for _, e := range s.CgroupEvents {
-			fmt.Fprintf(w, "  %s %s %s ×%d (%s)\n", e.Time.Format("15:04:05"), ui.Clean(e.Cgroup), e.Event, e.Count, e.Source)
+			fmt.Fprintf(w, "  %s %s %s ×%d (%s)\n", e.Time.Format("15:04:05"), render.Clean(e.Cgroup), e.Event, e.Count, e.Source)
 		}
 	}
 	if len(s.Errors) > 0 {
@@ -86,7 +86,7 @@ func writeTable(out io.Writer, s *probe.Snapshot) {
 				fmt.Fprintf(w, "  … and %d more (see --json)\n", len(s.Errors)-i)
 				break
 			}
-			fmt.Fprintf(w, "  %s: %s\n", ui.Clean(e.Path), ui.Clean(e.Error))
+			fmt.Fprintf(w, "  %s: %s\n", render.Clean(e.Path), render.Clean(e.Error))
 		}
 	}
 }
@@ -97,7 +97,7 @@ func heldBy(ns probe.Namespace, hostUser uint64) string {
 		parts = append(parts, truncate(ns.Command, 40)) // keeps a plain row within 80 columns
 	}
 	for _, m := range ns.Mounts {
-		parts = append(parts, "mount "+ui.Clean(m))
+		parts = append(parts, "mount "+render.Clean(m))
 	}
 	if ns.Processes == 0 && len(ns.ForChildren) > 0 {
 		parts = append(parts, fmt.Sprintf("pid %d's children's", ns.ForChildren[0]))
@@ -126,7 +126,7 @@ func heldBy(ns probe.Namespace, hostUser uint64) string {
 }
 
 func truncate(s string, n int) string {
-	s = ui.Clean(s)
+	s = render.Clean(s)
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}

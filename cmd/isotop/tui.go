@@ -25,8 +25,9 @@ func runTUI(args []string, stderr io.Writer) int {
 	af := addActionFlags(fl)
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read")
 	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read")
+	noMouse := fl.Bool("no-mouse", false, "leave the mouse to the terminal (to select text); else a click selects a tab or a row, and the wheel scrolls")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE] [--read-only] [--audit-log FILE]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE] [--read-only] [--audit-log FILE] [--no-mouse]\n\n"+
 			"Opens the interactive views (press ? inside for every key).\n\n")
 		fl.PrintDefaults()
 	}
@@ -45,7 +46,7 @@ func runTUI(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop: %v\n", err)
 		return 1
 	}
-	opt := ui.Options{Interval: *interval, ReadOnly: md.readOnly, Color: os.Getenv("NO_COLOR") == "",
+	opt := ui.Options{Interval: *interval, ReadOnly: md.readOnly, Color: os.Getenv("NO_COLOR") == "", NoMouse: *noMouse,
 		Actor: actor, AuditLog: *af.auditLog}
 	if md.readOnly {
 		opt.Lockdown = md.lockdown.Summary()

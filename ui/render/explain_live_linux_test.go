@@ -1,4 +1,4 @@
-package ui
+package render
 
 import (
 	"context"
@@ -80,7 +80,9 @@ func TestExplainTellsTheTruth(t *testing.T) {
 					skipped++
 					continue
 				}
-				run := func() { record(v.view, r.Key, c.Title, cell, check(s, v.view, c.Title, r.Key, cell, e.Command)) }
+				run := func() {
+					record(v.view, r.Ref.String(), c.Title, cell, check(s, v.view, c.Title, r.Ref.String(), cell, e.Command))
+				}
 				if !strings.Contains(e.Command, "sleep 1") {
 					run()
 					continue
@@ -109,7 +111,7 @@ func TestExplainTellsTheTruth(t *testing.T) {
 	// The case a student met: app's own memory limit is above its parent's, and the screen shows
 	// the parent's, explained by the parent's file.
 	for _, r := range CgroupTable(s).Rows {
-		if r.Key == cgKey(h.App.Path) {
+		if r.Ref == CgroupRef(h.App.Path) {
 			e := r.More().Explain[4].Command
 			if !strings.Contains(e, h.Cgroup.Path+"/memory.") || !strings.Contains(r.Cells[4], "↑") {
 				t.Errorf("app's memory (%q) is explained by %q, not by its parent's file", r.Cells[4], e)
@@ -146,7 +148,7 @@ func sh(cmd string) (string, error) {
 
 // stillThere reports whether the object of a row still exists (a process, a container's init).
 func stillThere(key string) bool {
-	if pid, ok := strings.CutPrefix(key, "proc:"); ok {
+	if pid, ok := strings.CutPrefix(key, "process "); ok {
 		_, err := sh("test -d /proc/" + pid)
 		return err == nil
 	}
@@ -194,7 +196,7 @@ func limitShown(file string) string {
 		return "max"
 	}
 	n, _ := strconv.ParseUint(file, 10, 64)
-	return HumanBytes(n)
+	return Bytes(n)
 }
 
 var letters = map[string]string{"cgroup": "C", "ipc": "I", "mnt": "M", "net": "N", "pid": "P", "time": "T", "user": "U", "uts": "u"}
@@ -427,7 +429,7 @@ func verify(s *probe.Snapshot, v ViewID, col, key, cell, out string) string {
 			return ""
 		}
 	case Network:
-		if !strings.HasPrefix(key, "link:") {
+		if !strings.HasPrefix(key, "link ") {
 			switch col {
 			case "ADDRESSES": // "N processes"
 				return count()

@@ -1,0 +1,200 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/isotop/isotop/probe"
+)
+
+// ProcessTable lists processes as a tree by parent, with their isolation and container.
+func ProcessTable(s *probe.Snapshot) Table {
+	t := Table{Columns: []Column{{Title: "PID", Width: 7, Right: true}, {Title: "NSPID", Width: 5, Right: true},
+		{Title: "UID", Width: 6, Right: true}, {Title: "ISOLATED", Width: 8}, {Title: "CONTAINER", Width: 12},
+		{Title: "COMMAND", Width: 20, Flex: true}}, TreeCol: 5}
+	children := map[int][]int{}
+	idx := map[int]int{}
+	for i := range s.Processes {
+		idx[s.Processes[i].PID] = i
+	}
+	var roots []int
+	for i := range s.Processes {
+		p := &s.Processes[i]
+		if _, ok := idx[p.PPID]; ok && p.PPID != p.PID {
+			children[p.PPID] = append(children[p.PPID], i)
+		} else {
+			roots = append(roots, i)
+		}
+	}
+	names := map[string]string{}
+	for i := range s.Containers {
+		names[s.Containers[i].Key()] = s.Containers[i].Name
+	}
+	// Each process once: a replayed file may hold duplicate pids or a cycle of parents, which
+	// a walk by pid alone would follow without end.
+	seen := make([]bool, len(s.Processes))
+	var walk func(i, d int)
+	walk = func(i, d int) {
+		if d > 256 || seen[i] {
+			return
+		}
+		seen[i] = true
+		p := &s.Processes[i]
+		nspid := "-"
+		if n := len(p.NSPids); n > 1 {
+			nspid = strconv.Itoa(p.NSPids[n-1])
+		}
+		cmd := strings.Join(p.Cmdline, " ")
+		if cmd == "" {
+			cmd = "[" + p.Comm + "]"
+		}
+		row := Row{Ref: ProcRef(p.PID), Depth: d,
+			Cells:  []string{strconv.Itoa(p.PID), nspid, strconv.Itoa(p.UID), isolation(p.Isolated), names[p.Container], cmd},
+			Sort:   []string{Num(uint64(p.PID)), nspid, Num(uint64(p.UID)), isolation(p.Isolated), names[p.Container], cmd},
+			Expand: func() More { return processMore(s, p) }}
+		t.Rows = append(t.Rows, row)
+		for _, c := range children[p.PID] {
+			walk(c, d+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	for i := range s.Processes { // in a cycle of parents: no root leads there
+		walk(i, 0)
+	}
+	return t
+}
+
+func processMore(s *probe.Snapshot, p *probe.Process) More {
+	var m More
+	if p.Container != "" {
+		m.Jumps = append(m.Jumps, Jump{"container", Containers, ContainerRef(p.Container)})
+	}
+	if p.Cgroup != "" {
+		m.Jumps = append(m.Jumps, Jump{"cgroup " + p.Cgroup, Cgroups, CgroupRef(p.Cgroup)})
+	}
+	for _, k := range probe.Kinds {
+		if ino := p.Namespaces.Get(k); ino != 0 {
+			m.Jumps = append(m.Jumps, Jump{string(k) + " namespace", Namespaces, NSRef(k, ino)})
+		}
+	}
+	if p.Namespaces.Net != 0 {
+		m.Jumps = append(m.Jumps, Jump{"network", Network, NetRef(p.Namespaces.Net)})
+	}
+	var ct *probe.Container
+	for i := range s.Containers {
+		if s.Containers[i].Key() == p.Container {
+			ct = &s.Containers[i]
+		}
+	}
+	m.Explain = processExplain(s, p, ct)
+	m.Detail = []string{fmt.Sprintf("process %d  %s", p.PID, p.Comm), "",
+		fmt.Sprintf("parent     %d", p.PPID),
+		fmt.Sprintf("state      %s, %d threads", p.State, p.Threads),
+		fmt.Sprintf("uid/gid    %d/%d", p.UID, p.GID),
+		fmt.Sprintf("started    %s", p.Started.Local().Format("2006-01-02 15:04:05")),
+		fmt.Sprintf("cpu        %.2f s", float64(p.CPUUsec)/1e6),
+		fmt.Sprintf("rss        %s", Bytes(p.RSSBytes))}
+	if len(p.NSPids) > 1 {
+		var chain []string
+		for _, n := range p.NSPids {
+			chain = append(chain, strconv.Itoa(n))
+		}
+		m.Detail = append(m.Detail, "pid chain  "+strings.Join(chain, " → ")+"  (host → innermost)")
+	}
+	if p.Cgroup != "" {
+		m.Detail = append(m.Detail, "cgroup     "+p.Cgroup)
+	}
+	if p.Container != "" {
+		m.Detail = append(m.Detail, "container  "+p.Container)
+	}
+	m.Detail = append(m.Detail, "", "namespaces")
+	for _, k := range probe.Kinds {
+		if ino := p.Namespaces.Get(k); ino != 0 {
+			mark := ""
+			if slices.Contains(p.Isolated, k) {
+				mark = "  isolated"
+			}
+			m.Detail = append(m.Detail, fmt.Sprintf("  %-7s %d%s", k, ino, mark))
+		}
+	}
+	m.Detail = append(m.Detail, "", "command")
+	cmd := strings.Join(p.Cmdline, " ")
+	if cmd == "" {
+		cmd = "[" + p.Comm + "]"
+	}
+	m.Detail = append(m.Detail, "  "+cmd)
+	return m
+}
+
+// isolatedKinds is the shell that prints the kinds in which pid's namespaces differ from ref's.
+func isolatedKinds(pid, ref int) string {
+	return fmt.Sprintf(`for k in cgroup ipc mnt net pid time user uts; do [ "$(readlink /proc/%d/ns/$k)" = "$(readlink /proc/%d/ns/$k)" ] || echo $k; done`, pid, ref)
+}
+
+func processExplain(s *probe.Snapshot, p *probe.Process, c *probe.Container) []Explanation {
+	dir := "/proc/" + strconv.Itoa(p.PID)
+	ref := nsRef(s.Host)
+	isolated := Explanation{Files: []string{dir + "/ns/*"},
+		Meaning: "the namespace kinds in which it differs from the host (C cgroup, I ipc, M mnt, N net, P pid, T time, U user, u uts); the host is " + s.Host.NSFrom}
+	switch {
+	case p.Namespaces.Len() == 0:
+		isolated.Command = "ls -l " + dir + "/ns"
+		isolated.Meaning = "its namespace links could not be read (-): " + isolated.Meaning
+	case ref > 0:
+		isolated.Files = append(isolated.Files, fmt.Sprintf("/proc/%d/ns/*", ref))
+		isolated.Command = isolatedKinds(p.PID, ref)
+	}
+	cont := Explanation{Files: []string{dir + "/cgroup"}, Command: "cat " + dir + "/cgroup",
+		Meaning: "the container it belongs to, recognised from its cgroup path or its runtime's state, or as an isolated tree"}
+	if c != nil {
+		cont = containerNameExplain(c)
+	}
+	cmd := Explanation{Files: []string{dir + "/cmdline"}, Command: "tr '\\0' ' ' < " + dir + "/cmdline; echo",
+		Meaning: "its arguments"}
+	if len(p.Cmdline) == 0 {
+		cmd = Explanation{Files: []string{dir + "/comm"}, Command: "cat " + dir + "/comm",
+			Meaning: "a process with no arguments (a kernel thread): [its name], from " + dir + "/comm"}
+	}
+	return []Explanation{
+		{Files: []string{dir + "/stat"}, Command: "cut -d' ' -f1,4 " + dir + "/stat   # its pid, its parent's",
+			Meaning: "the process id as the host numbers it; the tree is drawn from each process's parent"},
+		{Files: []string{dir + "/status"}, Command: "grep NSpid " + dir + "/status",
+			Meaning: "its pid inside its own pid namespace (the last NSpid); - when it is in the host's"},
+		{Files: []string{dir + "/status"}, Command: "grep Uid " + dir + "/status   # real, effective, saved, filesystem",
+			Meaning: "its effective uid as the host sees it; inside a user namespace it may be root"},
+		isolated, cont, cmd,
+	}
+}
+
+// containerNameExplain says where a container's name comes from, with a command that prints it.
+func containerNameExplain(c *probe.Container) Explanation {
+	e := Explanation{Meaning: "the name from the runtime's own state on disk; its short id when that does not say"}
+	f := c.NameFrom
+	switch {
+	case f == "":
+		e.Files, e.Command = []string{fmt.Sprintf("/proc/%d/cgroup", c.PID)}, fmt.Sprintf("cat /proc/%d/cgroup", c.PID)
+		e.Meaning = "no runtime file names it: the start of its id, from its cgroup path"
+	case c.Runtime == "isolated":
+		e.Files, e.Command = []string{f}, "tr '\\0' ' ' < "+sq(f)+"; echo"
+		e.Meaning = "a tree no runtime made: named by its topmost process's command"
+	case strings.HasSuffix(f, "/containers.json"):
+		e.Files = []string{f}
+		e.Command = "tr '{' '\\n' < " + sq(f) + ` | grep '"id":"` + c.ID + `"' | grep -o '"names":\[[^]]*\]'`
+	case strings.HasSuffix(f, "/config.v2.json"):
+		e.Files, e.Command = []string{f}, `grep -o '"Name":"[^"]*"' `+sq(f)
+	case strings.HasSuffix(f, "/config.json"):
+		e.Files = []string{f}
+		e.Command = `grep -o '"\(io.kubernetes.cri.container-name\|io.kubernetes.container.name\|nerdctl/name\)":"[^"]*"' ` + sq(f)
+	case strings.HasSuffix(f, "/cgroup"):
+		e.Files, e.Command = []string{f}, "cat "+sq(f)
+		e.Meaning = "named in its cgroup path (lxc.payload.NAME, machine-NAME.scope)"
+	default: // containerd's bundle: NAMESPACE/ID
+		e.Files, e.Command = []string{f}, "ls -d "+sq(f)
+		e.Meaning = "containerd's task bundle, NAMESPACE/ID: a container run with ctr is named by its id"
+	}
+	return e
+}

@@ -1,0 +1,94 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/isotop/isotop/probe"
+)
+
+// Bytes formats bytes the way operators read them: 512, 20.0M, 1.5G (as isotop's actions do).
+func Bytes(n uint64) string { return probe.FormatBytes(n) }
+
+// Fit cuts s to at most w display cells, ending with … when cut (ANSI styling kept). It is linear
+// in len(s): a command line can be 128 KiB.
+func Fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// Clean makes text from the host safe to draw: a process's command line, a hostname, a path or a
+// link name may hold newlines, tabs and escape sequences, which would break the layout or drive
+// the terminal. Control characters are shown escaped (\n, \t, \x1b), as lsns does.
+func Clean(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return isControl(r) || r == utf8.RuneError })
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for s = s[i:]; s != ""; {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r == utf8.RuneError && n == 1: // not UTF-8: the byte, escaped
+			fmt.Fprintf(&b, `\x%02x`, s[0])
+		default:
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	return b.String()
+}
+
+// isControl: C0, DEL and C1 (0x80-0x9f, which some terminals take as escape sequences too).
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
+
+// Pad cleans and cuts s to w cells and pads it to w, on the left for a right-aligned column.
+func Pad(s string, w int, right bool) string {
+	s = Fit(Clean(s), w)
+	gap := w - lipgloss.Width(s)
+	if gap <= 0 {
+		return s
+	}
+	if right {
+		return strings.Repeat(" ", gap) + s
+	}
+	return s + strings.Repeat(" ", gap)
+}
+
+// Widths gives each column its minimum and shares the rest among the flexible ones.
+func Widths(cols []Column, total int) []int {
+	w := make([]int, len(cols))
+	used, flex := 0, 0
+	for i, c := range cols {
+		w[i] = c.Width
+		used += c.Width + 1
+		if c.Flex {
+			flex++
+		}
+	}
+	// Flexible columns share the spare width, up to 64 cells each: past that a wide terminal keeps
+	// the numbers next to the names instead of at its far edge.
+	spare := total - 2 - used
+	for i, c := range cols {
+		if c.Flex && spare > 0 && flex > 0 {
+			add := min(spare/flex, max(0, 64-c.Width))
+			w[i] += add
+			spare -= add
+			flex--
+		}
+	}
+	return w
+}

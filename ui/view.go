@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/isotop/isotop/ui/render"
+)
+
+// View draws the screen.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "isotop"
+	if !m.opt.NoMouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	return v
+}
+
+// The screen: the title (line 0), the tabs (1), the body (2 …), the status line (last).
+const bodyTop = 2
+
+func (m Model) render() string {
+	var b strings.Builder
+	b.WriteString(m.titleLine())
+	b.WriteByte('\n')
+	b.WriteString(m.tabsLine())
+	b.WriteByte('\n')
+	body := m.withSidePane(m.body())
+	if m.over != nil { // its keys are on the status line
+		inner := min(m.width-2, 100) - 4 // the box's border and padding
+		body = m.box(strings.TrimRight(m.over.text(&m, inner, m.bodyHeight()-2), "\n"))
+	}
+	lines := strings.Split(body, "\n")
+	for i := range m.bodyHeight() + 1 {
+		if i < len(lines) {
+			b.WriteString(render.Fit(lines[i], m.width))
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.statusLine())
+	return b.String()
+}
+
+func (m Model) titleLine() string {
+	t := "isotop"
+	if m.snap != nil {
+		h := m.snap.Host
+		t += fmt.Sprintf(" · %s · %s · cgroup %s · %d procs", render.Clean(h.Hostname), render.Clean(h.Kernel), h.CgroupMode, len(m.snap.Processes))
+	}
+	if m.opt.Replay != "" {
+		t += " · replay " + render.Clean(m.opt.Replay)
+	}
+	if m.paused {
+		t += " · PAUSED"
+	}
+	out := m.styles.Title.Render(render.Fit(t, m.width-12))
+	if m.opt.ReadOnly {
+		out += " " + m.styles.Warn.Render("[READ-ONLY]")
+	}
+	return out
+}
+
+// shortViewNames fit the tabs in 80 columns.
+var shortViewNames = [numViews]string{"Over", "NS", "Procs", "Cgroups", "Contnrs", "Net", "Audit"}
+
+// tabs are the tab labels and where each begins and ends on the tabs line (for a click).
+func (m Model) tabs() (labels []string, spans [][2]int) {
+	x := 0
+	for v := range numViews {
+		name := v.String()
+		if m.width < 90 {
+			name = shortViewNames[v]
+		}
+		label := keys.global.Views[v].Help().Key + " " + name
+		if v == m.view {
+			label = "[" + label + "]"
+		} else {
+			label = " " + label + " "
+		}
+		w := lipgloss.Width(label)
+		labels, spans = append(labels, label), append(spans, [2]int{x, x + w})
+		x += w
+	}
+	return labels, spans
+}
+
+func (m Model) tabsLine() string {
+	labels, _ := m.tabs()
+	var b strings.Builder
+	for v, l := range labels {
+		if ViewID(v) == m.view {
+			b.WriteString(m.styles.ActiveTab.Render(l))
+		} else {
+			b.WriteString(m.styles.Tab.Render(l))
+		}
+	}
+	return b.String()
+}
+
+// statusLine says what went on, or else the keys of what has them now, made from the keymaps.
+func (m Model) statusLine() string {
+	switch {
+	case m.filtering:
+		p := keys.prompt
+		return render.Fit("/"+render.Clean(m.table().filter)+"▏ ("+hints(p.Keep, p.Clear)+")", m.width)
+	case m.err != nil:
+		return m.styles.Warn.Render(render.Fit(render.Clean("error: "+m.err.Error()), m.width))
+	case m.status != "":
+		return m.styles.Status.Render(render.Fit(render.Clean(m.status), m.width))
+	case m.over != nil:
+		return m.styles.Dim.Render(render.Fit(m.over.hints(), m.width))
+	}
+	t, g := keys.table, keys.global
+	prefix := ""
+	if f := m.table().filter; f != "" && m.view != Overview {
+		prefix = "filter: " + render.Clean(f) + " (" + t.ClearFilter.hint() + ") · "
+	}
+	// As many of the keys as fit, in this order, and always help and quit.
+	tail := g.Help.hint() + " " + g.Quit.hint()
+	s := prefix
+	for _, b := range []binding{t.Up, t.Jump, t.Filter, t.Explain, t.Enter, t.Limit, t.Sandbox, t.Back, t.Info} {
+		if lipgloss.Width(s+b.hint()+tail) >= m.width {
+			break
+		}
+		s += b.hint() + " "
+	}
+	return m.styles.Dim.Render(render.Fit(strings.TrimSpace(s+tail), m.width))
+}
+
+func (m Model) body() string {
+	switch {
+	case m.snap == nil && m.err != nil:
+		return "no snapshot: " + render.Clean(m.err.Error())
+	case m.snap == nil:
+		return "reading the host…"
+	case m.view == Overview:
+		return render.OverviewText(m.snap, m.opt.ReadOnly, m.opt.Lockdown)
+	}
+	return m.views[m.view].view(m.tableWidth(), m.rowsHigh(), m.styles)
+}
+
+// sidePane is the width of the detail pane beside the table on a wide terminal (0: none).
+func (m Model) sidePane() int {
+	if m.width < 150 || m.view == Overview {
+		return 0
+	}
+	return min(80, m.width-100)
+}
+
+func (m Model) tableWidth() int {
+	if p := m.sidePane(); p > 0 {
+		return m.width - p - 1
+	}
+	return m.width
+}
+
+// withSidePane puts the selected row's detail to the right of the table's lines.
+func (m Model) withSidePane(body string) string {
+	pw := m.sidePane()
+	r := m.selected()
+	if pw == 0 || r == nil {
+		return body
+	}
+	detail := r.More().Detail
+	lines := strings.Split(body, "\n")
+	h := m.bodyHeight()
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	if len(detail) > h {
+		detail = append(detail[:h-1:h-1], fmt.Sprintf("… %d more lines (%s)", len(detail)-h+1, keys.table.Info.hint()))
+	}
+	tw := m.tableWidth()
+	for i := range lines {
+		d := ""
+		if i < len(detail) {
+			d = render.Clean(detail[i])
+		}
+		if gap := tw - lipgloss.Width(lines[i]); gap > 0 {
+			lines[i] += strings.Repeat(" ", gap)
+		}
+		lines[i] += m.styles.Dim.Render("│") + render.Fit(d, pw)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) box(text string) string {
+	return m.styles.Box.Width(min(m.width-2, 100)).Render(text)
+}
