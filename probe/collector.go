@@ -173,11 +173,28 @@ func counters(e *CgroupEventCounts) map[string]uint64 {
 	return m
 }
 
-// addRates sets each cgroup's CPU rate from its usage in prev and cur, and each link's byte rates.
+// addRates sets each cgroup's and each process's CPU rate from its usage in prev and cur, and each
+// link's byte rates.
 func addRates(prev, cur *Snapshot) {
 	wall := cur.Taken.Sub(prev.Taken).Microseconds()
 	if wall <= 0 {
 		return
+	}
+	type procKey struct {
+		pid   int
+		start uint64
+	}
+	cpu := make(map[procKey]uint64, len(prev.Processes))
+	for i := range prev.Processes {
+		p := &prev.Processes[i]
+		cpu[procKey{p.PID, p.StartTicks}] = p.CPUUsec
+	}
+	for i := range cur.Processes {
+		p := &cur.Processes[i]
+		if old, ok := cpu[procKey{p.PID, p.StartTicks}]; ok && p.CPUUsec >= old {
+			rate := float64(p.CPUUsec-old) / float64(wall) * 100
+			p.CPUPct = &rate
+		}
 	}
 	type linkKey struct {
 		ns  uint64

@@ -27,6 +27,16 @@ type Container struct {
 	// that ctr -n, nerdctl or another client made).
 	Namespace string `json:"namespace,omitempty"`
 	Pod       *Pod   `json:"pod,omitempty"`
+	// Sandbox is true for a pod's sandbox (its pause container, which holds the pod's network,
+	// ipc and uts namespaces): the CRI annotation io.kubernetes.cri.container-type=sandbox, or
+	// CRI-O's io.kubernetes.cri-o.ContainerType=sandbox.
+	Sandbox bool `json:"sandbox,omitempty"`
+	// PodSandbox is the key ("runtime:id") of the sandbox of the pod this container belongs to;
+	// empty for a sandbox itself and for a container in no pod.
+	PodSandbox string `json:"pod_sandbox,omitempty"`
+	// Init is what the container's pid 1 is when it is an init or a supervisor (tini, dumb-init,
+	// s6-svscan, supervisord, systemd, catatonit, ContainerPilot …); nil for a plain program.
+	Init *Init `json:"init,omitempty"`
 	// PID is the container's init: pid 1 inside it, as the host numbers it.
 	PID  int   `json:"pid"`
 	PIDs []int `json:"pids"`
@@ -44,6 +54,33 @@ type Container struct {
 	Interfaces []ContainerIface    `json:"interfaces"`
 
 	bundle string // a containerd task's bundle directory, where its config.json is
+}
+
+// Init is a container's pid 1 recognised as an init or a supervisor, with what it supervises.
+type Init struct {
+	// Name is the init's well-known name: tini, dumb-init, s6-svscan, supervisord, systemd,
+	// catatonit, containerpilot, docker-init, runit, …
+	Name string `json:"name"`
+	// From says how it was recognised: its executable's name (/proc/PID/exe or comm) or argv[0].
+	From string `json:"from"`
+	// Supervises are the pids of its children (host pids), the real work it runs.
+	Supervises []int `json:"supervises"`
+	// Jobs are the jobs of a supervisor that declares them in a config file (ContainerPilot's
+	// jobs with their health checks), read from the container's root; JobsFrom is that file as the
+	// host reaches it (/proc/PID/root/etc/containerpilot.json5).
+	Jobs     []InitJob `json:"jobs,omitempty"`
+	JobsFrom string    `json:"jobs_from,omitempty"`
+}
+
+// InitJob is one job a supervisor's config declares.
+type InitJob struct {
+	Name string `json:"name"`
+	Exec string `json:"exec"`
+	// Health is its health check's command, "" for none; Interval that check's interval as
+	// written ("10s"); When what starts it ("once healthy: db"), as written.
+	Health   string `json:"health,omitempty"`
+	Interval string `json:"interval,omitempty"`
+	When     string `json:"when,omitempty"`
 }
 
 // ContainerIface is a network interface of a container, with the other end of a veth.

@@ -28,6 +28,8 @@ type Pod struct {
 	Namespace string `json:"namespace,omitempty"`
 	// Container is the container's name in the pod spec.
 	Container string `json:"container,omitempty"`
+	// Addrs are the pod's addresses (its network namespace's, loopback aside): the pod IP first.
+	Addrs []string `json:"addrs,omitempty"`
 }
 
 var (

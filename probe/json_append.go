@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -33,6 +34,10 @@ func appendProcessJSON(b []byte, p *Process) []byte {
 	b = p.Started.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","cpu_usec":`...)
 	b = strconv.AppendUint(b, p.CPUUsec, 10)
+	if p.CPUPct != nil {
+		b = append(b, `,"cpu_pct":`...)
+		b = appendJSONFloat(b, *p.CPUPct)
+	}
 	b = append(b, `,"rss_bytes":`...)
 	b = strconv.AppendUint(b, p.RSSBytes, 10)
 	b = append(b, `,"ns_pids":`...)
@@ -168,4 +173,21 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64 (its 'f' form, 'e' for the very
+// small and the very large, "e-07" as "e-7").
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }

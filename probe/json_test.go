@@ -66,6 +66,8 @@ func FuzzProcessJSON(f *testing.F) {
 			StartTicks: ino, Started: time.Unix(int64(ino%4e9), int64(ino%1e9)).UTC(), CPUUsec: ino * 3,
 			Cgroup: path, Container: "podman:" + arg1, Namespaces: NSSet{Net: ino, PIDForChildren: ino / 3}}
 		if !nils {
+			rate := float64(int64(ino)) / float64(pid|1) // any float, tiny and huge included
+			p.CPUPct = &rate
 			p.Cmdline = []string{arg0, arg1}
 			p.NSPids = []int{int(pid), 1}
 			p.CgroupMembership = []CgroupMembership{{Hierarchy: 3, Controllers: []string{arg0, "memory"}, Path: path}, {Path: "/", Controllers: []string{}}}

@@ -67,7 +67,10 @@ type Process struct {
 	StartTicks uint64    `json:"start_ticks"`
 	Started    time.Time `json:"started"`
 	CPUUsec    uint64    `json:"cpu_usec"` // user + system time
-	RSSBytes   uint64    `json:"rss_bytes"`
+	// CPUPct is the CPU used since the previous snapshot, in % of one CPU (a Collector's second
+	// snapshot on; isotop snapshot --sample).
+	CPUPct   *float64 `json:"cpu_pct,omitempty"`
+	RSSBytes uint64   `json:"rss_bytes"`
 	// NSPids is the pid in each nested pid namespace, host first, own namespace last (NSpid).
 	NSPids           []int              `json:"ns_pids"`
 	CgroupMembership []CgroupMembership `json:"cgroup_membership"`
