@@ -98,6 +98,20 @@ type ReadBack struct {
 	File  string `json:"file"`
 	Value string `json:"value"`
 	Human string `json:"human"`
+	// Note says why the value differs from the one written, when the kernel rounded it (a
+	// memory limit to a multiple of the page size: 50000000 reads back as 49999872).
+	Note string `json:"note,omitempty"`
+}
+
+// roundedNote explains a value read back that is the one written rounded down to whole pages.
+func roundedNote(written, read string) string {
+	w, err1 := strconv.ParseUint(written, 10, 64)
+	r, err2 := strconv.ParseUint(read, 10, 64)
+	page := uint64(os.Getpagesize())
+	if err1 != nil || err2 != nil || w == r || r != w/page*page {
+		return ""
+	}
+	return fmt.Sprintf("the kernel rounded %d down to %d, a multiple of the %d-byte page (%d bytes less)", w, r, page, w-r)
 }
 
 // LimitResult is what ApplyLimit did: the writes made (all of the plan's unless Err), and every
@@ -528,7 +542,7 @@ func applyLimit(plan *LimitPlan, mounts []probe.CgroupMount) (*LimitResult, erro
 		case w.Old:
 			h = w.OldHuman
 		}
-		res.ReadBack = append(res.ReadBack, ReadBack{File: w.File, Value: v, Human: h})
+		res.ReadBack = append(res.ReadBack, ReadBack{File: w.File, Value: v, Human: h, Note: roundedNote(w.New, v)})
 	}
 	return res, failed
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,5 +125,21 @@ func TestQuota(t *testing.T) {
 	_, err := quota(CPUs{N: 0.001}, 100000)
 	if !errors.Is(err, ErrBadValue) || !strings.Contains(err.Error(), "--cpus 0.001") || !strings.Contains(err.Error(), "1000µs") {
 		t.Errorf("0.001 CPUs: %v; want ErrBadValue naming --cpus and the least quota", err)
+	}
+}
+
+// TestRoundedNote: a memory limit the kernel kept in whole pages is explained; a value read back
+// as written, or not a rounding of it, is not.
+func TestRoundedNote(t *testing.T) {
+	page := os.Getpagesize()
+	w := strconv.Itoa(50000000)
+	r := strconv.Itoa(50000000 / page * page)
+	if n := roundedNote(w, r); !strings.Contains(n, "rounded 50000000 down to "+r) || !strings.Contains(n, strconv.Itoa(page)+"-byte page") {
+		t.Errorf("roundedNote(%s, %s) = %q", w, r, n)
+	}
+	for _, c := range [][2]string{{w, w}, {w, "max"}, {w, "1000"}, {"max", "max"}} {
+		if n := roundedNote(c[0], c[1]); n != "" {
+			t.Errorf("roundedNote(%s, %s) = %q, want none", c[0], c[1], n)
+		}
 	}
 }

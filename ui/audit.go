@@ -13,8 +13,8 @@ import (
 // AuditTable lists the audit log, newest first. An intent with no result (open, by index: see
 // actions.Unfinished) says so in its RESULT: a change whose outcome no one recorded.
 func AuditTable(recs []actions.AuditRecord, open map[int]string, path string) render.Table {
-	t := render.Table{Columns: []render.Column{{Title: "TIME", Width: 19}, {Title: "WHO", Width: 8}, {Title: "ACTION", Width: 7},
-		{Title: "TARGET", Width: 20, Flex: true}, {Title: "CHANGE", Width: 20, Flex: true}, {Title: "RESULT", Width: 10, Flex: true}}}
+	t := render.Table{Columns: []render.Column{{Title: "TIME", Width: 19, Drop: 1}, {Title: "WHO", Width: 8, Drop: 3}, {Title: "ACTION", Width: 7},
+		{Title: "TARGET", Width: 20, Flex: true}, {Title: "CHANGE", Width: 20, Flex: true, Drop: 2}, {Title: "RESULT", Width: 10, Keep: true}}}
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
 		who := "uid " + strconv.Itoa(r.UID)
@@ -80,6 +80,9 @@ func auditDetail(r actions.AuditRecord) []string {
 	}
 	for _, rb := range r.ReadBack {
 		d = append(d, fmt.Sprintf("read back %s = %s", filepath.Base(rb.File), rb.Value))
+		if rb.Note != "" {
+			d = append(d, "          "+rb.Note)
+		}
 	}
 	if len(r.Namespaces) > 0 {
 		d = append(d, "entered   "+strings.Join(r.Namespaces, ", "))

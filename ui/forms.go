@@ -282,6 +282,9 @@ func readBack(res *actions.LimitResult) []string {
 	if res != nil {
 		for _, rb := range res.ReadBack {
 			out = append(out, fmt.Sprintf("%-28s %s (%s)", filepath.Base(rb.File), rb.Value, rb.Human))
+			if rb.Note != "" {
+				out = append(out, "  "+rb.Note)
+			}
 		}
 	}
 	return out

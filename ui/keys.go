@@ -34,6 +34,7 @@ type tableKeys struct {
 	Up, Down, PageUp, PageDown, Home, End       binding
 	Jump, Back, Filter, ClearFilter             binding
 	Sort, Reverse, Explain, Info, Mark, Compare binding
+	SortCPU, SortMem, SortTime, Tree, Fold      binding
 	Enter, Limit, Sandbox, Pause                binding
 }
 
@@ -85,6 +86,11 @@ var keys = struct {
 		ClearFilter: bind([]string{"esc"}, "esc", "clear filter", "clear this view's filter"),
 		Sort:        bind([]string{"s"}, "s", "sort", "sort by the next column"),
 		Reverse:     bind([]string{"S"}, "S", "reverse", "reverse the sort"),
+		SortCPU:     bind([]string{"P"}, "P", "by cpu", "sort by CPU %, the busiest first (as htop; again: reversed)"),
+		SortMem:     bind([]string{"M"}, "M", "by memory", "sort by memory (RSS, a cgroup's usage), the largest first"),
+		SortTime:    bind([]string{"T"}, "T", "by time", "sort by CPU time used since start, the most first"),
+		Tree:        bind([]string{"t"}, "t", "tree/flat", "the tree, or a flat list in the first column's order"),
+		Fold:        bind([]string{"-", "+"}, "-", "fold", "fold the selected row's subtree away, or unfold it (- or +)"),
 		Explain:     bind([]string{"e"}, "e", "explain", "explain a value: its file, the command that shows it (←→ the next value)"),
 		Info:        bind([]string{"i"}, "i", "info", "the selected object in full (pids, maps, parents, limits, peers)"),
 		Mark:        bind([]string{"m"}, "m", "mark", "mark a process (two marked: x compares their namespaces)"),
@@ -135,7 +141,7 @@ func helpSections() []struct {
 	}{
 		{"views", append(g.Views[:], g.Next, g.Prev)},
 		{"rows", []binding{t.Up, t.Down, t.PageUp, t.PageDown, t.Home, t.End, t.Jump, t.Back, t.Filter, t.ClearFilter, t.Sort, t.Reverse,
-			t.Explain, t.Info, t.Mark, t.Compare, t.Pause}},
+			t.SortCPU, t.SortMem, t.SortTime, t.Tree, t.Fold, t.Explain, t.Info, t.Mark, t.Compare, t.Pause}},
 		{"actions", []binding{t.Enter, t.Limit, t.Sandbox, p.Apply, p.Force, p.Edit, p.HostShell}},
 		{"boxes and forms", []binding{o.Close, o.Up, o.Down, o.PageUp, o.PageDown, o.Next, o.Prev, o.Pick, f.Submit, f.Cancel, f.Delete,
 			f.ClearLine, keys.prompt.Keep, keys.prompt.Clear, keys.prompt.Delete}},

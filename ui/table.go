@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+
+	"charm.land/lipgloss/v2"
 
 	"github.com/isotop/isotop/ui/render"
 )
@@ -20,7 +23,10 @@ type tableModel struct {
 	filter   string
 	sortCol  int // 0: tree order; n: column n-1
 	sortDesc bool
-	expCol   int // the column (value) the explain box is on
+	flat     bool               // tree order without the tree: no indentation
+	folded   map[render.Ref]int // rows whose subtree is folded away: how many rows it hides
+	widest   []int              // per column, its widest cell (for Keep columns)
+	expCol   int                // the column (value) the explain box is on
 }
 
 // setTable puts a freshly built table in, keeping filter, sort and selection.
@@ -32,11 +38,17 @@ func (t *tableModel) setTable(tab render.Table, height int) {
 // apply filters and sorts the rows, and puts the cursor back on the selected object (or, when a
 // filter was just typed, on its first match).
 func (t *tableModel) apply(height int) {
-	tree := t.sortCol == 0
+	tree := t.sortCol == 0 && !t.flat
 	shown := render.Filter(t.table.Rows, t.filter, tree)
-	if c := t.sortCol; c > 0 {
+	if tree && len(t.folded) > 0 {
+		shown = t.fold(shown)
+	}
+	if c := t.sortCol; c > 0 || t.flat {
 		desc := t.sortDesc
 		slices.SortStableFunc(shown, func(a, b render.Filtered) int {
+			if c == 0 { // flat: the first column's order (a pid, a path)
+				return strings.Compare(sortKey(a.Row, 0), sortKey(b.Row, 0))
+			}
 			ka, kb := sortKey(a.Row, c-1), sortKey(b.Row, c-1)
 			if desc {
 				return strings.Compare(kb, ka)
@@ -48,6 +60,7 @@ func (t *tableModel) apply(height int) {
 		}
 	}
 	t.shown = shown
+	t.measure()
 	t.cursor = -1
 	for i, r := range shown {
 		if r.Ref == t.sel && !r.Context {
@@ -59,6 +72,68 @@ func (t *tableModel) apply(height int) {
 		t.cursor = max(0, slices.IndexFunc(shown, func(r render.Filtered) bool { return !r.Context }))
 	}
 	t.clamp(height)
+}
+
+// fold leaves out the rows under a folded one (rows in tree order), and counts them for its mark.
+func (t *tableModel) fold(rows []render.Filtered) []render.Filtered {
+	out := rows[:0:0]
+	for i := 0; i < len(rows); i++ {
+		out = append(out, rows[i])
+		if _, ok := t.folded[rows[i].Ref]; !ok {
+			continue
+		}
+		j := i + 1
+		for j < len(rows) && rows[j].Depth > rows[i].Depth {
+			j++
+		}
+		t.folded[rows[i].Ref] = j - i - 1
+		i = j - 1
+	}
+	return out
+}
+
+// toggleFold folds the selected row's subtree away, or unfolds it.
+func (t *tableModel) toggleFold(height int) {
+	r := t.selected()
+	if r == nil {
+		return
+	}
+	if _, ok := t.folded[r.Ref]; ok {
+		delete(t.folded, r.Ref)
+	} else {
+		if t.folded == nil {
+			t.folded = map[render.Ref]int{}
+		}
+		t.folded[r.Ref] = 0
+	}
+	t.apply(height)
+}
+
+// measure finds each Keep column's widest cell among the rows shown (whole, not only the window:
+// the columns do not move as the rows scroll), markers included.
+func (t *tableModel) measure() {
+	cols := t.table.Columns
+	t.widest = make([]int, len(cols))
+	for j, c := range cols {
+		if !c.Keep {
+			continue
+		}
+		for i := range t.shown {
+			r := &t.shown[i].Row
+			if j < len(r.Cells) {
+				w := lipgloss.Width(r.Cells[j]) + markerWidth(r, j)
+				t.widest[j] = max(t.widest[j], w)
+			}
+		}
+	}
+}
+
+// markerWidth is the room an alert marker takes after a cell (NO_COLOR draws it as text).
+func markerWidth(r *render.Row, j int) int {
+	if j < len(r.Alert) && r.Alert[j] != render.OK {
+		return 2
+	}
+	return 0
 }
 
 func sortKey(r render.Row, c int) string {
@@ -110,7 +185,7 @@ func (t *tableModel) selectRef(r render.Ref, height int) bool {
 
 // view draws the header and the rows of the window, width cells wide and height rows high.
 func (t *tableModel) view(width, height int, st Styles) string {
-	w := render.Widths(t.table.Columns, width)
+	w := render.Widths(t.table.Columns, t.widest, width)
 	var b strings.Builder
 	head := "  "
 	for i, c := range t.table.Columns {
@@ -118,7 +193,9 @@ func (t *tableModel) view(width, height int, st Styles) string {
 		if t.sortCol == i+1 {
 			title += map[bool]string{false: "▲", true: "▼"}[t.sortDesc]
 		}
-		head += render.Pad(title, w[i], c.Right) + " "
+		if w[i] > 0 {
+			head += render.Pad(title, w[i], c.Right) + " "
+		}
 	}
 	b.WriteString(st.Header.Render(render.Fit(head, width)))
 	if len(t.shown) == 0 {
@@ -129,30 +206,52 @@ func (t *tableModel) view(width, height int, st Styles) string {
 		b.WriteString(")")
 	}
 	for i := t.offset; i < len(t.shown) && i < t.offset+height; i++ {
-		r := t.shown[i]
-		marker := "  "
-		if i == t.cursor {
-			marker = "▶ "
-		}
-		line := marker
-		for j, c := range t.table.Columns {
-			cell := ""
-			if j < len(r.Cells) {
-				cell = r.Cells[j]
-			}
-			if j == t.table.TreeCol {
-				cell = strings.Repeat(" ", max(0, min(r.Depth, 12))) + cell
-			}
-			line += render.Pad(cell, w[j], c.Right) + " "
-		}
-		line = render.Fit(line, width)
-		switch {
-		case i == t.cursor:
-			line = st.Selected.Render(line)
-		case r.Context:
-			line = st.Dim.Render(line)
-		}
-		b.WriteString("\n" + line)
+		b.WriteString("\n" + t.line(i, w, width, st))
 	}
 	return b.String()
+}
+
+// line draws row i with the column widths w: hidden columns left out, a folded row's count of
+// hidden rows beside its name, a value near its limit coloured (or marked ! and ‼ without colour).
+func (t *tableModel) line(i int, w []int, width int, st Styles) string {
+	r := t.shown[i]
+	line := "  "
+	if i == t.cursor {
+		line = "▶ "
+	}
+	for j, c := range t.table.Columns {
+		if w[j] == 0 {
+			continue
+		}
+		cell := ""
+		if j < len(r.Cells) {
+			cell = r.Cells[j]
+		}
+		if j == t.table.TreeCol {
+			if n, ok := t.folded[r.Ref]; ok && t.sortCol == 0 && !t.flat {
+				cell = fmt.Sprintf("▸(+%d) ", n) + cell // before the name: a long one is cut at its end
+			}
+			cell = strings.Repeat(" ", max(0, min(r.Depth, 12))) + cell
+		}
+		level := render.OK
+		if j < len(r.Alert) {
+			level = r.Alert[j]
+		}
+		if level != render.OK && !st.Color {
+			cell += map[render.Level]string{render.Warn: " !", render.Alarm: " ‼"}[level]
+		}
+		cell = render.Pad(cell, w[j], c.Right)
+		if level != render.OK && st.Color && i != t.cursor && !r.Context {
+			cell = st.Level[level].Render(cell)
+		}
+		line += cell + " "
+	}
+	line = render.Fit(line, width)
+	switch {
+	case i == t.cursor:
+		line = st.Selected.Render(line)
+	case r.Context:
+		line = st.Dim.Render(line)
+	}
+	return line
 }

@@ -181,7 +181,7 @@ func TestFlowHelpScrolls(t *testing.T) {
 	if out := m.render(); !strings.Contains(out, "↓") || !strings.Contains(out, "more") || strings.Contains(out, "ctrl+c ") {
 		t.Fatalf("the help at 80x24 does not say there is more:\n%s", out)
 	}
-	m = runFlowMsgs(t, 80, 24, keys2msgs("?", "pgdown", "pgdown", "pgdown")...)
+	m = runFlowMsgs(t, 80, 24, keys2msgs("?", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown")...)
 	if out := m.render(); !strings.Contains(out, "ctrl+c") || !strings.Contains(out, "this help") {
 		t.Errorf("scrolled to the end, the help does not show its last keys:\n%s", out)
 	}

@@ -6,6 +6,10 @@ import "charm.land/lipgloss/v2"
 // style is plain, and the selection is still marked by a ▶ in the first column.
 type Styles struct {
 	Title, Tab, ActiveTab, Header, Selected, Dim, Status, Warn, Box lipgloss.Style
+	// Level colours a value by how close it is to its limit (render.Warn, render.Alarm); with
+	// Color off, a marker after it says so instead.
+	Level [3]lipgloss.Style
+	Color bool
 }
 
 // NewStyles returns the styles for a terminal with or without color.
@@ -13,7 +17,8 @@ func NewStyles(color bool) Styles {
 	if !color {
 		plain := lipgloss.NewStyle()
 		return Styles{Title: plain, Tab: plain, ActiveTab: plain, Header: plain, Selected: plain,
-			Dim: plain, Status: plain, Warn: plain, Box: plain.Border(lipgloss.NormalBorder()).Padding(0, 1)}
+			Dim: plain, Status: plain, Warn: plain, Box: plain.Border(lipgloss.NormalBorder()).Padding(0, 1),
+			Level: [3]lipgloss.Style{plain, plain, plain}}
 	}
 	return Styles{
 		Title:     lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("14")),
@@ -25,5 +30,8 @@ func NewStyles(color bool) Styles {
 		Status:    lipgloss.NewStyle().Foreground(lipgloss.Color("7")),
 		Warn:      lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("9")),
 		Box:       lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(lipgloss.Color("14")).Padding(0, 1),
+		Level: [3]lipgloss.Style{lipgloss.NewStyle(), lipgloss.NewStyle().Foreground(lipgloss.Color("11")),
+			lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("9"))},
+		Color: true,
 	}
 }

@@ -76,10 +76,10 @@ func press(m Model, keys ...string) Model {
 
 var escapeCode = regexp.MustCompile("\x1b\\[[0-9;]*[a-zA-Z]")
 
-// TestGolden renders every view at 80x24 and 120x40 without color and compares it with the files
+// TestGolden renders every view at 80x24, 120x40 and 200x50 without color and compares it with the files
 // under testdata/golden (go test ./ui -update rewrites them).
 func TestGolden(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
 		for v := range numViews {
 			m, _ := newTestModel(t, size[0], size[1])
 			m.show(v)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -25,6 +26,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	if cmd, ok := m.viewKey(msg); ok {
 		return m, cmd
+	}
+	if m.orderKey(msg) {
+		return m, nil
 	}
 	if m.moveKey(msg) {
 		return m, nil
@@ -97,6 +101,47 @@ func (m *Model) viewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// orderKey handles the keys that order the rows: htop's one-key sorts (P, M, T: by the view's
+// column for it, largest first, again to reverse), the tree or a flat list, and folding.
+func (m *Model) orderKey(msg tea.KeyPressMsg) bool {
+	t, tab := keys.table, m.table()
+	if m.view == Overview {
+		return false
+	}
+	titles := map[*binding][]string{&t.SortCPU: {"CPU%"}, &t.SortMem: {"RSS", "MEMORY"}, &t.SortTime: {"TIME"}}
+	for _, b := range []*binding{&t.SortCPU, &t.SortMem, &t.SortTime} {
+		if !b.matches(msg) {
+			continue
+		}
+		col := slices.IndexFunc(tab.table.Columns, func(c render.Column) bool { return slices.Contains(titles[b], c.Title) })
+		switch {
+		case col < 0:
+			m.status = "the " + m.view.String() + " view has no " + strings.Join(titles[b], " or ") + " column"
+		case tab.sortCol == col+1:
+			tab.sortDesc = !tab.sortDesc
+		default:
+			tab.sortCol, tab.sortDesc = col+1, true
+		}
+		tab.apply(m.rowsHigh())
+		return true
+	}
+	switch {
+	case t.Tree.matches(msg): // from a sort, back to the tree
+		tab.flat = tab.sortCol == 0 && !tab.flat
+		tab.sortCol = 0
+	case t.Fold.matches(msg):
+		if tab.sortCol != 0 || tab.flat {
+			m.status = "folding needs the tree: " + t.Tree.hint()
+			return true
+		}
+		tab.toggleFold(m.rowsHigh())
+	default:
+		return false
+	}
+	tab.apply(m.rowsHigh())
+	return true
 }
 
 // moveKey moves the cursor.

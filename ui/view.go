@@ -6,6 +6,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/isotop/isotop/ui/render"
 )
@@ -36,14 +37,29 @@ func (m Model) render() string {
 		body = m.box(strings.TrimRight(m.over.text(&m, inner, m.bodyHeight()-2), "\n"))
 	}
 	lines := strings.Split(body, "\n")
-	for i := range m.bodyHeight() + 1 {
+	status := m.statusLine()
+	for i := range m.bodyHeight() + 1 - strings.Count(status, "\n") { // a long message takes the body's last lines
 		if i < len(lines) {
 			b.WriteString(render.Fit(lines[i], m.width))
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString(m.statusLine())
+	b.WriteString(status)
 	return b.String()
+}
+
+// wrapStatus wraps a message to the width, on up to 3 lines (the last cut with …): what isotop
+// did or refused is read whole, not cut at the screen's edge.
+func (m Model) wrapStatus(text string, st lipgloss.Style) string {
+	lines := strings.Split(ansi.Wrap(render.Clean(text), m.width, " "), "\n")
+	if len(lines) > 3 {
+		lines = lines[:3]
+		lines[2] = render.Fit(lines[2]+" …", m.width)
+	}
+	for i := range lines {
+		lines[i] = st.Render(render.Fit(lines[i], m.width))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (m Model) titleLine() string {
@@ -109,9 +125,9 @@ func (m Model) statusLine() string {
 		p := keys.prompt
 		return render.Fit("/"+render.Clean(m.table().filter)+"▏ ("+hints(p.Keep, p.Clear)+")", m.width)
 	case m.err != nil:
-		return m.styles.Warn.Render(render.Fit(render.Clean("error: "+m.err.Error()), m.width))
+		return m.wrapStatus("error: "+m.err.Error(), m.styles.Warn)
 	case m.status != "":
-		return m.styles.Status.Render(render.Fit(render.Clean(m.status), m.width))
+		return m.wrapStatus(m.status, m.styles.Status)
 	case m.over != nil:
 		return m.styles.Dim.Render(render.Fit(m.over.hints(), m.width))
 	}
@@ -139,9 +155,23 @@ func (m Model) body() string {
 	case m.snap == nil:
 		return "reading the host…"
 	case m.view == Overview:
-		return render.OverviewText(m.snap, m.opt.ReadOnly, m.opt.Lockdown)
+		return m.overview()
 	}
 	return m.views[m.view].view(m.tableWidth(), m.rowsHigh(), m.styles)
+}
+
+// overview is the Overview's text, its values near their limits coloured by level.
+func (m Model) overview() string {
+	lines := strings.Split(render.OverviewText(m.snap, m.opt.ReadOnly, m.opt.Lockdown), "\n")
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, render.AlarmMark):
+			lines[i] = m.styles.Level[render.Alarm].Render(render.Fit(l, m.width))
+		case strings.HasPrefix(l, render.WarnMark):
+			lines[i] = m.styles.Level[render.Warn].Render(render.Fit(l, m.width))
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // sidePane is the width of the detail pane beside the table on a wide terminal (0: none).

@@ -26,14 +26,17 @@ func writeCgroups(w io.Writer, s *probe.Snapshot) {
 	}
 	fmt.Fprintf(w, "\nCGROUPS (%s: %s)\n", s.Host.CgroupMode, strings.Join(where, ", "))
 	fmt.Fprintf(w, "%-34s %5s %-17s %-9s %s\n", "PATH", "PROCS", "MEMORY USED/MAX", "CPUS", "PIDS/MAX")
+	label := map[string]string{} // a container's cgroup named as the TUI names it: podman:web  libpod-3054…
+	for _, r := range render.CgroupTable(s).Rows {
+		label[r.Ref.Name] = r.Cells[0]
+	}
 	for _, c := range s.Cgroups {
 		depth := strings.Count(c.Path, "/")
-		name := path.Base(c.Path)
+		name := label[c.Path]
 		if c.Path == "/" {
 			depth, name = 0, "/"
 		}
-		label := truncate(strings.Repeat("  ", max(depth-1, 0))+name, 34)
-		fmt.Fprintf(w, "%-34s %5d %-17s %-9s %s\n", label, c.Procs, memCell(c), cpuCell(c), pidsCell(c))
+		fmt.Fprintf(w, "%-34s %5d %-17s %-9s %s\n", truncate(strings.Repeat("  ", max(depth-1, 0))+name, 34), c.Procs, memCell(c), cpuCell(c), pidsCell(c))
 	}
 	fmt.Fprintln(w, "(↑ a limit set by an ancestor; rates need two snapshots: --sample 1s)")
 }

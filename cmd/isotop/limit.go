@@ -103,6 +103,9 @@ func runLimit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "read back:")
 		for _, rb := range res.ReadBack {
 			fmt.Fprintf(stdout, "  %-28s %s (%s)\n", filepath.Base(rb.File), rb.Value, rb.Human)
+			if rb.Note != "" {
+				fmt.Fprintf(stdout, "    %s\n", rb.Note)
+			}
 		}
 	}
 	if err != nil {

@@ -13,11 +13,22 @@ import (
 // CgroupTable lists the cgroup tree with usage against the limits in force.
 func CgroupTable(s *probe.Snapshot) Table {
 	t := Table{Columns: []Column{{Title: "CGROUP", Width: 16, Flex: true}, {Title: "PROCS", Width: 5, Right: true},
-		{Title: "CPU%", Width: 5, Right: true}, {Title: "CPUS", Width: 5, Right: true}, {Title: "MEMORY", Width: 17},
-		{Title: "PIDS", Width: 8, Right: true}, {Title: "PSI", Width: 5, Right: true}, {Title: "THROTL", Width: 6, Right: true}}}
+		{Title: "CPU%", Width: 5, Right: true}, {Title: "CPUS", Width: 5, Right: true, Drop: 3}, {Title: "MEMORY", Width: 17, Keep: true},
+		{Title: "PIDS", Width: 8, Right: true, Keep: true}, {Title: "PSI", Width: 5, Right: true, Drop: 2},
+		{Title: "THROTL", Width: 6, Right: true, Drop: 1}}}
+	owner := map[string]*probe.Container{}
+	for i := range s.Containers {
+		if cg := s.Containers[i].Cgroup; cg != "" {
+			owner[cg] = &s.Containers[i]
+		}
+	}
 	for i := range s.Cgroups {
 		c := &s.Cgroups[i]
-		name := path.Base(c.Path)
+		name, match := path.Base(c.Path), c.Path
+		if ct := owner[c.Path]; ct != nil { // the container's name first, its id shortened
+			label := ct.Runtime + ":" + ContainerName(ct)
+			name, match = label+"  "+shortenID(name, ct.ID), c.Path+" "+label
+		}
 		depth := strings.Count(c.Path, "/")
 		if c.Path == "/" {
 			depth = 0
@@ -25,6 +36,7 @@ func CgroupTable(s *probe.Snapshot) Table {
 			depth--
 		}
 		cpuPct, cpus, mem, pids, psi, thr := "-", "-", "-", "-", "-", "-"
+		alert := make([]Level, 8)
 		var cpuSort, memSort uint64
 		if p := c.CPU; p != nil {
 			if p.RatePct != nil {
@@ -41,17 +53,19 @@ func CgroupTable(s *probe.Snapshot) Table {
 		if m := c.Memory; m != nil && m.Current != nil {
 			mem = memBar(*m.Current, m.EffectiveMax, 6) + " " + Bytes(*m.Current) + "/" + limitStr(m.EffectiveMax) + inherited(m.EffectiveMaxFrom, c.Path)
 			memSort = *m.Current
+			alert[4] = limitLevel(*m.Current, m.EffectiveMax)
 		}
 		if p := c.PIDsCtl; p != nil && p.Current != nil {
 			pids = strconv.FormatUint(*p.Current, 10) + "/max"
 			if l := p.EffectiveMax; l != nil && *l != probe.Unlimited {
-				pids = strconv.FormatUint(*p.Current, 10) + "/" + strconv.FormatUint(uint64(*l), 10)
+				pids = strconv.FormatUint(*p.Current, 10) + "/" + strconv.FormatUint(uint64(*l), 10) + inherited(p.EffectiveMaxFrom, c.Path)
+				alert[5] = limitLevel(*p.Current, l)
 			}
 		}
 		if c.Pressure != nil && c.Pressure.CPU != nil && c.Pressure.CPU.Some != nil {
 			psi = fmt.Sprintf("%.1f", c.Pressure.CPU.Some.Avg10)
 		}
-		t.Rows = append(t.Rows, Row{Ref: CgroupRef(c.Path), Depth: depth, Match: c.Path, Cells: []string{name, strconv.Itoa(c.Procs), cpuPct, cpus, mem, pids, psi, thr},
+		t.Rows = append(t.Rows, Row{Ref: CgroupRef(c.Path), Depth: depth, Match: match, Alert: alert, Cells: []string{name, strconv.Itoa(c.Procs), cpuPct, cpus, mem, pids, psi, thr},
 			Sort:   []string{c.Path, Num(uint64(c.Procs)), Num(cpuSort), cpus, Num(memSort), pids, psi, thr},
 			Expand: func() More { return cgroupMore(s, c) }})
 	}
@@ -95,8 +109,17 @@ func cgroupDetail(c *probe.Cgroup) []string {
 		return Bytes(*p)
 	}
 	if mem := c.Memory; mem != nil {
-		d = append(d, "", "memory")
-		d = append(d, fmt.Sprintf("  current %s  peak %s  working set %s", u(mem.Current), u(mem.Peak), u(mem.WorkingSet)))
+		d = append(d, "", "memory (in bytes as the kernel counts them, page multiples)")
+		exact := func(name string, p *uint64) {
+			if p != nil {
+				d = append(d, fmt.Sprintf("  %-12s %8s  %d bytes", name, Bytes(*p), *p))
+			}
+		}
+		exact("current", mem.Current)
+		if mem.Max != nil && *mem.Max != probe.Unlimited {
+			exact("max", (*uint64)(mem.Max))
+		}
+		d = append(d, fmt.Sprintf("  peak %s  working set %s", u(mem.Peak), u(mem.WorkingSet)))
 		d = append(d, fmt.Sprintf("  anon %s  file %s  kernel %s  shmem %s  swap %s", u(mem.Anon), u(mem.File), u(mem.Kernel), u(mem.Shmem), u(mem.Swap)))
 		d = append(d, fmt.Sprintf("  max %s  high %s  low %s  min %s", limitStr(mem.Max), limitStr(mem.High), limitStr(mem.Low), limitStr(mem.Min)))
 		if from := mem.EffectiveMaxFrom; from == "" {
@@ -170,14 +193,42 @@ func limitStr(l *probe.Limit) string {
 	return Bytes(uint64(*l))
 }
 
-// memBar draws used against the limit in width cells; unlimited draws none.
+// shortenID shortens a container's 64-digit id in a cgroup's name to 12 and "…"
+// (libpod-3054a1b2c3d4…).
+func shortenID(name, id string) string {
+	if len(id) == 64 {
+		return strings.Replace(name, id, id[:12]+"…", 1)
+	}
+	return name
+}
+
+// limitLevel is how close used is to a limit in force (OK without one).
+func limitLevel(used uint64, limit *probe.Limit) Level {
+	if limit == nil || *limit == probe.Unlimited {
+		return OK
+	}
+	return LevelOf(float64(used), float64(*limit))
+}
+
+// eighths are a bar cell filled by 0/8 to 8/8.
+var eighths = []string{"·", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"}
+
+// memBar draws used against the limit in width cells, each in eighths (6 cells: 48 steps, so
+// 2 % of a limit shows); a usage above zero shows at least one eighth; unlimited draws none.
 func memBar(used uint64, limit *probe.Limit, width int) string {
 	if limit == nil || *limit == probe.Unlimited || *limit == 0 {
 		return strings.Repeat("·", width)
 	}
-	filled := int(float64(used) / float64(*limit) * float64(width))
-	filled = max(0, min(width, filled))
-	return strings.Repeat("█", filled) + strings.Repeat("·", width-filled)
+	filled := int(float64(used) / float64(*limit) * float64(width*8))
+	if used > 0 && filled == 0 {
+		filled = 1
+	}
+	filled = max(0, min(width*8, filled))
+	var b strings.Builder
+	for i := range width {
+		b.WriteString(eighths[max(0, min(8, filled-8*i))])
+	}
+	return b.String()
 }
 
 // cgroupFiles finds a cgroup's files for the explanations: in the v1 hierarchy that has the
@@ -241,7 +292,7 @@ func cgroupExplain(s *probe.Snapshot, c *probe.Cgroup) []Explanation {
 	procs := f.procsDir()
 	e := []Explanation{
 		{Files: []string{procs}, Command: "ls -d " + sq(procs),
-			Meaning: "a cgroup, merged by path across the hierarchies that have it (v1: one per controller; v2: one)"},
+			Meaning: "a cgroup, merged by path across the hierarchies that have it (v1: one per controller; v2: one); a container's shows the container's name first (the Containers view says where that name comes from)"},
 		procsExplain(c),
 		cpuRateExplain(f),
 		cpusExplain(f, s.Host.CPUs),
@@ -334,7 +385,7 @@ func cpusExplain(f cgroupFiles, hostCPUs int) Explanation {
 }
 
 func memoryExplain(f cgroupFiles) Explanation {
-	e := Explanation{Meaning: "memory charged to the cgroup (page cache included) against the tightest limit from the root down; ↑ when an ancestor sets it"}
+	e := Explanation{Meaning: "memory charged to the cgroup (page cache included) against the tightest limit from the root down; ↑ when an ancestor sets it. The bar is the usage in eighths of a cell; the kernel keeps a limit in whole pages (a write of 50000000 reads back as 49999872): i shows the exact bytes"}
 	m := f.c.Memory
 	d, v := f.dir("memory")
 	if m == nil || m.Current == nil || d == "" {

@@ -9,37 +9,79 @@ import (
 	"github.com/isotop/isotop/probe"
 )
 
-// ContainerTable lists containers with their usage and network.
+// ContainerTable lists containers with their usage and network; a pod's containers are grouped
+// under its sandbox (the pause container), which stands for the pod.
 func ContainerTable(s *probe.Snapshot) Table {
-	t := Table{Columns: []Column{{Title: "RUNTIME", Width: 9}, {Title: "NAME", Width: 14, Flex: true},
-		{Title: "PID", Width: 7, Right: true}, {Title: "PROCS", Width: 5, Right: true}, {Title: "CPU%", Width: 5, Right: true},
-		{Title: "MEMORY", Width: 14}, {Title: "NETWORK", Width: 16, Flex: true}}}
+	t := Table{Columns: []Column{{Title: "RUNTIME", Width: 9, Drop: 2}, {Title: "NAME", Width: 14, Flex: true},
+		{Title: "HOSTNAME", Width: 12, Drop: 4}, {Title: "INIT", Width: 9, Drop: 6},
+		{Title: "PID", Width: 7, Right: true, Drop: 5}, {Title: "PROCS", Width: 5, Right: true, Drop: 7},
+		{Title: "CPU%", Width: 5, Right: true, Drop: 3}, {Title: "MEMORY", Width: 14, Keep: true},
+		{Title: "NETWORK", Width: 16, Flex: true, Keep: true}}, TreeCol: 1}
 	cgs := map[string]*probe.Cgroup{}
 	for i := range s.Cgroups {
 		cgs[s.Cgroups[i].Path] = &s.Cgroups[i]
 	}
 	names := NetNames(s)
+	members := map[string][]int{} // a sandbox's key → its pod's other containers
+	for i := range s.Containers {
+		if sb := s.Containers[i].PodSandbox; sb != "" && slices.ContainsFunc(s.Containers, func(c probe.Container) bool { return c.Key() == sb }) {
+			members[sb] = append(members[sb], i)
+		}
+	}
 	for i := range s.Containers {
 		c := &s.Containers[i]
-		cpu, mem := "-", "-"
-		var cpuSort, memSort uint64
-		cg := cgs[c.Cgroup]
-		if cg != nil {
-			if cg.CPU != nil && cg.CPU.RatePct != nil {
-				cpu = fmt.Sprintf("%.0f", *cg.CPU.RatePct)
-				cpuSort = uint64(*cg.CPU.RatePct * 100)
-			}
-			if m := cg.Memory; m != nil && m.Current != nil {
-				mem = Bytes(*m.Current) + "/" + limitStr(m.EffectiveMax)
-				memSort = *m.Current
-			}
+		if c.PodSandbox != "" && len(members[c.PodSandbox]) > 0 {
+			continue // under its sandbox
 		}
-		net := ContainerNetwork(s, c, names)
-		t.Rows = append(t.Rows, Row{Ref: ContainerRef(c.Key()), Cells: []string{c.Runtime, c.Name, strconv.Itoa(c.PID), strconv.Itoa(len(c.PIDs)), cpu, mem, net},
-			Sort:   []string{c.Runtime, c.Name, Num(uint64(c.PID)), Num(uint64(len(c.PIDs))), Num(cpuSort), Num(memSort), net},
-			Expand: func() More { return containerMore(s, c, cg, names) }})
+		t.Rows = append(t.Rows, containerRow(s, c, cgs[c.Cgroup], names, 0))
+		for _, j := range members[c.Key()] {
+			t.Rows = append(t.Rows, containerRow(s, &s.Containers[j], cgs[s.Containers[j].Cgroup], names, 1))
+		}
 	}
 	return t
+}
+
+// ContainerName is a container's name as the tables show it: a pod's sandbox as the pod.
+func ContainerName(c *probe.Container) string {
+	if c.Sandbox && c.Pod != nil && c.Pod.Name != "" {
+		return "pod " + c.Pod.Namespace + "/" + c.Pod.Name
+	}
+	return c.Name
+}
+
+// InitName is what a container's pid 1 is when it is an init or a supervisor, else "-".
+func InitName(c *probe.Container) string {
+	if c.Init == nil {
+		return "-"
+	}
+	return c.Init.Name
+}
+
+func containerRow(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, names map[uint64]string, depth int) Row {
+	cpu, mem := "-", "-"
+	var cpuSort, memSort uint64
+	alert := make([]Level, 9)
+	if cg != nil {
+		if cg.CPU != nil && cg.CPU.RatePct != nil {
+			cpu = fmt.Sprintf("%.0f", *cg.CPU.RatePct)
+			cpuSort = uint64(*cg.CPU.RatePct * 100)
+		}
+		if m := cg.Memory; m != nil && m.Current != nil {
+			mem = Bytes(*m.Current) + "/" + limitStr(m.EffectiveMax) + inherited(m.EffectiveMaxFrom, cg.Path)
+			memSort = *m.Current
+			alert[7] = limitLevel(*m.Current, m.EffectiveMax)
+		}
+	}
+	host := c.Hostname
+	if host == "" {
+		host = "-"
+	}
+	net, name := ContainerNetwork(s, c, names), ContainerName(c)
+	return Row{Ref: ContainerRef(c.Key()), Depth: depth, Alert: alert, Match: strings.Join([]string{c.Runtime, name, c.Name, c.ID, host, net}, " "),
+		Cells: []string{c.Runtime, name, host, InitName(c), strconv.Itoa(c.PID), strconv.Itoa(len(c.PIDs)), cpu, mem, net},
+		Sort: []string{c.Runtime, name, host, InitName(c), Num(uint64(c.PID)), Num(uint64(len(c.PIDs))), Num(cpuSort),
+			Num(memSort), net},
+		Expand: func() More { return containerMore(s, c, cg, names) }}
 }
 
 func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, names map[uint64]string) More {
@@ -68,10 +110,11 @@ func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, name
 	if c.Image != "" {
 		m.Detail = append(m.Detail, "image      "+c.Image)
 	}
-	if c.Pod != nil {
-		m.Detail = append(m.Detail, fmt.Sprintf("pod        %+v", *c.Pod))
+	if c.Hostname != "" {
+		m.Detail = append(m.Detail, "hostname   "+c.Hostname)
 	}
-	m.Detail = append(m.Detail, fmt.Sprintf("init       %d", c.PID))
+	m.Detail = append(m.Detail, podDetail(s, c)...)
+	m.Detail = append(m.Detail, initDetail(s, c)...)
 	m.Detail = append(m.Detail, wrapInts("pids      ", c.PIDs, 50)...)
 	cgroup := c.Cgroup
 	if cgroup == "" {
@@ -102,6 +145,68 @@ func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, name
 		m.Detail = append(m.Detail, cgroupDetail(cg)...)
 	}
 	return m
+}
+
+// podDetail: the pod a container belongs to, its addresses, its sandbox and its containers.
+func podDetail(s *probe.Snapshot, c *probe.Container) []string {
+	p := c.Pod
+	if p == nil {
+		return nil
+	}
+	d := []string{"", "pod        " + p.Namespace + "/" + p.Name, "  uid      " + p.UID, "  qos      " + p.QoS}
+	if len(p.Addrs) > 0 {
+		d = append(d, "  address  "+strings.Join(p.Addrs, " ")+"  (the pod IP first)")
+	}
+	switch {
+	case c.Sandbox:
+		d = append(d, "  this is the pod's sandbox (pause): it holds the pod's network, ipc and uts namespaces")
+	case c.PodSandbox != "":
+		d = append(d, "  sandbox  "+strings.Join(containerNames(s, []string{c.PodSandbox}), ""))
+	}
+	if p.Container != "" {
+		d = append(d, "  spec     container "+p.Container)
+	}
+	var in []string
+	for i := range s.Containers {
+		o := &s.Containers[i]
+		if o.Pod != nil && o.Pod.UID == p.UID && o.Key() != c.Key() {
+			in = append(in, o.Runtime+":"+ContainerName(o))
+		}
+	}
+	if len(in) > 0 {
+		d = append(d, "  with     "+strings.Join(in, ", "))
+	}
+	return append(d, "")
+}
+
+// initDetail: the container's pid 1, and when it is an init or a supervisor, what it supervises
+// (ContainerPilot's jobs and health checks from its config).
+func initDetail(s *probe.Snapshot, c *probe.Container) []string {
+	if c.Init == nil {
+		return []string{fmt.Sprintf("init       %d (pid 1 inside: the program itself)", c.PID)}
+	}
+	d := []string{fmt.Sprintf("init       %d: %s, an init/supervisor (from its %s)", c.PID, c.Init.Name, c.Init.From)}
+	cmds := map[int]string{}
+	for i := range s.Processes {
+		cmds[s.Processes[i].PID] = strings.Join(s.Processes[i].Cmdline, " ")
+	}
+	for _, pid := range c.Init.Supervises {
+		d = append(d, fmt.Sprintf("  runs     %d %s", pid, cmds[pid]))
+	}
+	if c.Init.JobsFrom != "" {
+		d = append(d, "  jobs from "+c.Init.JobsFrom)
+	}
+	for _, j := range c.Init.Jobs {
+		line := "  job      " + j.Name + ": " + j.Exec
+		if j.When != "" {
+			line += "  (" + j.When + ")"
+		}
+		d = append(d, line)
+		if j.Health != "" {
+			d = append(d, "    health "+j.Health+" every "+j.Interval)
+		}
+	}
+	return d
 }
 
 // runtimeExplain shows what a container's runtime is recognised by.
@@ -139,11 +244,39 @@ func containerExplain(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup) [
 	return []Explanation{
 		runtimeExplain(s, c),
 		containerNameExplain(c),
+		hostnameExplain(s, c),
+		initExplain(c),
 		{Files: []string{fmt.Sprintf("/proc/%d/status", c.PID)}, Command: fmt.Sprintf("grep NSpid /proc/%d/status", c.PID),
 			Meaning: "the container's init as the host numbers it: pid 1 inside its pid namespace"},
 		procs, rate, mem,
 		networkExplain(s, c),
 	}
+}
+
+// hostnameExplain: the nodename of its own UTS namespace, or "-" when it shares the host's.
+func hostnameExplain(s *probe.Snapshot, c *probe.Container) Explanation {
+	uts := fmt.Sprintf("/proc/%d/ns/uts", c.PID)
+	if c.Hostname == "" && nsRef(s.Host) > 0 {
+		return Explanation{Files: []string{uts}, Command: fmt.Sprintf("readlink %s /proc/%d/ns/uts", uts, nsRef(s.Host)),
+			Meaning: "-: it has no UTS namespace of its own (or its hostname could not be read): the host's name is its"}
+	}
+	return Explanation{Files: []string{uts}, Command: fmt.Sprintf("nsenter -t %d -u hostname", c.PID),
+		Meaning: "the hostname inside it (uname -n): the nodename of its own UTS namespace"}
+}
+
+// initExplain: what its pid 1 is, recognised from its executable and arguments.
+func initExplain(c *probe.Container) Explanation {
+	dir := fmt.Sprintf("/proc/%d", c.PID)
+	e := Explanation{Files: []string{dir + "/exe", dir + "/cmdline"}, Command: "readlink " + dir + "/exe; tr '\\0' ' ' < " + dir + "/cmdline; echo",
+		Meaning: "-: its pid 1 is the program itself, no init or supervisor isotop knows (tini, dumb-init, s6-svscan, supervisord, systemd, catatonit, ContainerPilot …)"}
+	if c.Init != nil {
+		e.Meaning = "its pid 1 is " + c.Init.Name + ", an init or supervisor (recognised from its " + c.Init.From + "): the real work runs under it (see i)"
+		if c.Init.JobsFrom != "" {
+			e.Files = append(e.Files, c.Init.JobsFrom)
+			e.Command += "; cat " + sq(c.Init.JobsFrom) + "   # its jobs"
+		}
+	}
+	return e
 }
 
 // networkExplain: host, shared, none, or its interfaces with each veth's other end.
@@ -154,7 +287,7 @@ func networkExplain(s *probe.Snapshot, c *probe.Container) Explanation {
 	case c.NetNS == s.Host.NS.Net && nsRef(s.Host) > 0:
 		e.Command = fmt.Sprintf("readlink %s /proc/%d/ns/net", ns, nsRef(s.Host))
 		e.Meaning = "it is in the host's network namespace: the same link as the host's"
-	case len(c.SharedWith[probe.NSNet]) > 0 && c.SharedWith[probe.NSNet][0] != "host":
+	case len(c.SharedWith[probe.NSNet]) > 0 && c.SharedWith[probe.NSNet][0] != "host" && len(c.Interfaces) == 0:
 		e.Command = "readlink " + ns
 		e.Meaning = "its network namespace is another container's (a pod's containers share one)"
 	default:
@@ -181,14 +314,12 @@ func networkExplain(s *probe.Snapshot, c *probe.Container) Explanation {
 // interface with its first address and where its veth ends ("eth0 10.88.0.5 ↔ host:veth1a2b").
 // names are NetNames(s).
 func ContainerNetwork(s *probe.Snapshot, c *probe.Container, names map[uint64]string) string {
-	if shared := c.SharedWith[probe.NSNet]; len(shared) > 0 {
-		if shared[0] == "host" {
-			return "host"
-		}
-		return "shares " + strings.Join(shared, ", ")
-	}
-	if c.NetNS == s.Host.NS.Net {
+	shared := c.SharedWith[probe.NSNet]
+	if c.NetNS == s.Host.NS.Net || (len(shared) > 0 && shared[0] == "host") {
 		return "host"
+	}
+	if len(shared) > 0 && len(c.Interfaces) == 0 { // nothing but lo: say whose namespace it is
+		return "shares " + strings.Join(containerNames(s, shared), ", ")
 	}
 	var parts []string
 	for _, ifc := range c.Interfaces {
@@ -205,4 +336,20 @@ func ContainerNetwork(s *probe.Snapshot, c *probe.Container, names map[uint64]st
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// containerNames names containers by their keys ("runtime:id" → "runtime:name"), a pod's sandbox
+// as its pod.
+func containerNames(s *probe.Snapshot, keys []string) []string {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		name := k
+		for i := range s.Containers {
+			if s.Containers[i].Key() == k {
+				name = s.Containers[i].Runtime + ":" + ContainerName(&s.Containers[i])
+			}
+		}
+		out = append(out, name)
+	}
+	return out
 }

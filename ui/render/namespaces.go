@@ -72,6 +72,12 @@ func namespaceMore(s *probe.Snapshot, ns *probe.Namespace, index map[Ref]*probe.
 	m.Explain = namespaceExplain(ns)
 	m.Detail = append(m.Detail, fmt.Sprintf("%s namespace %d", ns.Type, ns.Inode), "")
 	m.Detail = append(m.Detail, fmt.Sprintf("processes  %d", ns.Processes))
+	for i := range s.Containers { // the containers in it (a pod's share their net, ipc and uts)
+		if c := &s.Containers[i]; c.Namespaces.Get(ns.Type) == ns.Inode && ns.Inode != s.Host.NS.Get(ns.Type) {
+			m.Detail = append(m.Detail, "container  "+c.Runtime+":"+ContainerName(c))
+			m.Jumps = append(m.Jumps, Jump{"container " + ContainerName(c), Containers, ContainerRef(c.Key())})
+		}
+	}
 	if len(ns.PIDs) > 0 {
 		m.Detail = append(m.Detail, wrapInts("pids      ", ns.PIDs, 200)...)
 	}

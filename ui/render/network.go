@@ -28,8 +28,8 @@ func NetNames(s *probe.Snapshot) map[uint64]string {
 
 // NetworkTable lists each network namespace and, under it, its links.
 func NetworkTable(s *probe.Snapshot) Table {
-	t := Table{Columns: []Column{{Title: "NAMESPACE / LINK", Width: 18}, {Title: "KIND", Width: 8}, {Title: "STATE", Width: 7},
-		{Title: "ADDRESSES", Width: 18, Flex: true}, {Title: "PEER / PORTS", Width: 18, Flex: true}}}
+	t := Table{Columns: []Column{{Title: "NAMESPACE / LINK", Width: 18, Flex: true}, {Title: "KIND", Width: 8, Drop: 2},
+		{Title: "STATE", Width: 7, Drop: 1}, {Title: "ADDRESSES", Width: 18, Flex: true}, {Title: "PEER / PORTS", Width: 18, Keep: true}}, TreeCol: 0}
 	names := NetNames(s)
 	for i := range s.NetNamespaces {
 		n := &s.NetNamespaces[i]

@@ -83,6 +83,7 @@ func OverviewText(s *probe.Snapshot, readOnly bool, lockdown string) string {
 		}
 		fmt.Fprintf(&b, "  %-40s %5.0f%% cpu  %8s\n", Fit(x.path, 40), x.cpu, Bytes(x.mem))
 	}
+	nearLimits(&b, s)
 	switch {
 	case strings.HasPrefix(s.EventsFrom, "inotify"):
 		b.WriteString("\nrecent cgroup events (followed with inotify)\n")
@@ -133,4 +134,50 @@ func Compare(s *probe.Snapshot, x, y Ref) string {
 		fmt.Fprintf(&b, "  %-8s %-12d %-12d %s\n", k, a, c, same)
 	}
 	return b.String()
+}
+
+// NearMarks start the Overview's lines of values near their limits: the TUI colours them (with
+// NO_COLOR the marks say it).
+const (
+	WarnMark  = "!  "
+	AlarmMark = "‼  "
+)
+
+// nearLimits lists the cgroups whose memory or pids are at 80 % of the limit in force or more
+// (95 %: alarm), the closest first, with a bar in eighths.
+func nearLimits(b *strings.Builder, s *probe.Snapshot) {
+	type near struct {
+		line  string
+		ratio float64
+	}
+	var ns []near
+	for i := range s.Cgroups {
+		c := &s.Cgroups[i]
+		if m := c.Memory; m != nil && m.Current != nil && limitLevel(*m.Current, m.EffectiveMax) != OK {
+			r := float64(*m.Current) / float64(*m.EffectiveMax)
+			ns = append(ns, near{fmt.Sprintf("%s %3.0f%%  memory %s/%s%s  %s", memBar(*m.Current, m.EffectiveMax, 6), 100*r,
+				Bytes(*m.Current), limitStr(m.EffectiveMax), inherited(m.EffectiveMaxFrom, c.Path), Clean(c.Path)), r})
+		}
+		if p := c.PIDsCtl; p != nil && p.Current != nil && limitLevel(*p.Current, p.EffectiveMax) != OK {
+			r := float64(*p.Current) / float64(*p.EffectiveMax)
+			ns = append(ns, near{fmt.Sprintf("%s %3.0f%%  pids %d/%d%s  %s", memBar(*p.Current, p.EffectiveMax, 6), 100*r,
+				*p.Current, uint64(*p.EffectiveMax), inherited(p.EffectiveMaxFrom, c.Path), Clean(c.Path)), r})
+		}
+	}
+	if len(ns) == 0 {
+		return
+	}
+	sort.SliceStable(ns, func(i, j int) bool { return ns[i].ratio > ns[j].ratio })
+	b.WriteString("\nnear their limits (80 % and more of the limit in force)\n")
+	for i, n := range ns {
+		if i == 8 {
+			fmt.Fprintf(b, "  … %d more (the Cgroups view, sorted with M)\n", len(ns)-8)
+			break
+		}
+		mark := WarnMark
+		if n.ratio >= 0.95 {
+			mark = AlarmMark
+		}
+		b.WriteString(mark + n.line + "\n")
+	}
 }

@@ -11,9 +11,11 @@ import (
 
 // ProcessTable lists processes as a tree by parent, with their isolation and container.
 func ProcessTable(s *probe.Snapshot) Table {
-	t := Table{Columns: []Column{{Title: "PID", Width: 7, Right: true}, {Title: "NSPID", Width: 5, Right: true},
-		{Title: "UID", Width: 6, Right: true}, {Title: "ISOLATED", Width: 8}, {Title: "CONTAINER", Width: 12},
-		{Title: "COMMAND", Width: 20, Flex: true}}, TreeCol: 5}
+	t := Table{Columns: []Column{{Title: "PID", Width: 7, Right: true}, {Title: "NSPID", Width: 5, Right: true, Drop: 3},
+		{Title: "UID", Width: 6, Right: true, Drop: 4}, {Title: "CPU%", Width: 5, Right: true, Keep: true},
+		{Title: "RSS", Width: 6, Right: true, Keep: true}, {Title: "THR", Width: 4, Right: true, Drop: 6},
+		{Title: "TIME", Width: 8, Right: true, Drop: 5}, {Title: "ISOLATED", Width: 8, Drop: 2},
+		{Title: "CONTAINER", Width: 12, Drop: 1}, {Title: "COMMAND", Width: 20, Flex: true}}, TreeCol: 9}
 	children := map[int][]int{}
 	idx := map[int]int{}
 	for i := range s.Processes {
@@ -50,9 +52,15 @@ func ProcessTable(s *probe.Snapshot) Table {
 		if cmd == "" {
 			cmd = "[" + p.Comm + "]"
 		}
+		cpu, cpuSort := "-", ""
+		if p.CPUPct != nil {
+			cpu, cpuSort = strconv.FormatFloat(*p.CPUPct, 'f', 1, 64), Num(uint64(*p.CPUPct*100)+1)
+		}
 		row := Row{Ref: ProcRef(p.PID), Depth: d,
-			Cells:  []string{strconv.Itoa(p.PID), nspid, strconv.Itoa(p.UID), isolation(p.Isolated), names[p.Container], cmd},
-			Sort:   []string{Num(uint64(p.PID)), nspid, Num(uint64(p.UID)), isolation(p.Isolated), names[p.Container], cmd},
+			Cells: []string{strconv.Itoa(p.PID), nspid, strconv.Itoa(p.UID), cpu, Bytes(p.RSSBytes), strconv.Itoa(p.Threads),
+				CPUTime(p.CPUUsec), isolation(p.Isolated), names[p.Container], cmd},
+			Sort: []string{Num(uint64(p.PID)), nspid, Num(uint64(p.UID)), cpuSort, Num(p.RSSBytes), Num(uint64(p.Threads)),
+				Num(p.CPUUsec), isolation(p.Isolated), names[p.Container], cmd},
 			Expand: func() More { return processMore(s, p) }}
 		t.Rows = append(t.Rows, row)
 		for _, c := range children[p.PID] {
@@ -130,6 +138,15 @@ func processMore(s *probe.Snapshot, p *probe.Process) More {
 	return m
 }
 
+// CPUTime is CPU time as htop's TIME+ shows it: M:SS.cc, or H:MM:SS past an hour.
+func CPUTime(usec uint64) string {
+	cs := usec / 10000
+	if h := cs / 360000; h > 0 {
+		return fmt.Sprintf("%dh%02d:%02d", h, cs/6000%60, cs/100%60)
+	}
+	return fmt.Sprintf("%d:%02d.%02d", cs/6000, cs/100%60, cs%100)
+}
+
 // isolatedKinds is the shell that prints the kinds in which pid's namespaces differ from ref's.
 func isolatedKinds(pid, ref int) string {
 	return fmt.Sprintf(`for k in cgroup ipc mnt net pid time user uts; do [ "$(readlink /proc/%d/ns/$k)" = "$(readlink /proc/%d/ns/$k)" ] || echo $k; done`, pid, ref)
@@ -166,8 +183,26 @@ func processExplain(s *probe.Snapshot, p *probe.Process, c *probe.Container) []E
 			Meaning: "its pid inside its own pid namespace (the last NSpid); - when it is in the host's"},
 		{Files: []string{dir + "/status"}, Command: "grep Uid " + dir + "/status   # real, effective, saved, filesystem",
 			Meaning: "its effective uid as the host sees it; inside a user namespace it may be root"},
+		cpuExplain(dir),
+		{Files: []string{dir + "/stat"}, Command: "echo $(( $(sed 's/.*) //' " + dir + "/stat | cut -d' ' -f22) * $(getconf PAGESIZE) ))   # rss pages × page size",
+			Meaning: "its resident memory (RSS): the pages of it in RAM, shared ones included, as top and htop count them"},
+		{Files: []string{dir + "/status"}, Command: "grep Threads " + dir + "/status", Meaning: "how many threads it has"},
+		{Files: []string{dir + "/stat"}, Command: "echo $(( $(" + statTicks(dir) + ") * 100 / $(getconf CLK_TCK) ))   # centiseconds",
+			Meaning: "the CPU time it used since it started, user and system (utime + stime), as htop's TIME+: M:SS.cc"},
 		isolated, cont, cmd,
 	}
+}
+
+// statTicks is the shell that prints a process's utime + stime in clock ticks (after the comm,
+// which may hold spaces and parentheses: the fields from the last ") ").
+func statTicks(dir string) string {
+	return "sed 's/.*) //' " + dir + "/stat | cut -d' ' -f12,13 | tr ' ' +"
+}
+
+func cpuExplain(dir string) Explanation {
+	return Explanation{Files: []string{dir + "/stat"},
+		Command: "a=$(( $(" + statTicks(dir) + ") )); sleep 1; echo $(( ( $(" + statTicks(dir) + ") - a ) * 100 / $(getconf CLK_TCK) ))%",
+		Meaning: "the CPU it used between the last two refreshes, in % of one CPU (100 = one CPU busy; a process with many threads can use more): utime + stime in /proc/PID/stat, per second"}
 }
 
 // containerNameExplain says where a container's name comes from, with a command that prints it.
@@ -186,6 +221,10 @@ func containerNameExplain(c *probe.Container) Explanation {
 		e.Command = "tr '{' '\\n' < " + sq(f) + ` | grep '"id":"` + c.ID + `"' | grep -o '"names":\[[^]]*\]'`
 	case strings.HasSuffix(f, "/config.v2.json"):
 		e.Files, e.Command = []string{f}, `grep -o '"Name":"[^"]*"' `+sq(f)
+	case strings.HasSuffix(f, "/config.json") && c.Sandbox:
+		e.Files = []string{f}
+		e.Command = `grep -o '"\(io.kubernetes.cri.sandbox-name\|io.kubernetes.cri.sandbox-namespace\|io.kubernetes.pod.name\|io.kubernetes.pod.namespace\)":"[^"]*"' ` + sq(f)
+		e.Meaning = "a pod's sandbox (pause), named as its pod: namespace/name from the CRI annotations of its OCI spec"
 	case strings.HasSuffix(f, "/config.json"):
 		e.Files = []string{f}
 		e.Command = `grep -o '"\(io.kubernetes.cri.container-name\|io.kubernetes.container.name\|nerdctl/name\)":"[^"]*"' ` + sq(f)

@@ -41,6 +41,34 @@ type Column struct {
 	Width int
 	Flex  bool
 	Right bool
+	// Keep marks the value an operator came for (used/limit with its ↑, a veth's peer, an
+	// action's result): it is as wide as its widest cell and never cut.
+	Keep bool
+	// Drop is the order in which a narrow terminal hides the column: the highest first; 0 never.
+	Drop int
+}
+
+// Level says how close a value is to its limit: OK, Warn (80 % or more) or Alarm (95 % or more).
+type Level uint8
+
+// The levels of Row.Alert.
+const (
+	OK Level = iota
+	Warn
+	Alarm
+)
+
+// LevelOf is used against limit: Warn from 80 %, Alarm from 95 %; OK without a limit.
+func LevelOf(used, limit float64) Level {
+	switch {
+	case limit <= 0:
+		return OK
+	case used >= 0.95*limit:
+		return Alarm
+	case used >= 0.8*limit:
+		return Warn
+	}
+	return OK
 }
 
 // Jump is a cross-link from a row to an object in another view.
@@ -76,6 +104,8 @@ type Row struct {
 	Sort []string
 	// Match is the text a filter looks in; empty: the cells. A cgroup's is its full path.
 	Match string
+	// Alert is a level per cell (nil: all OK), drawn in colour, or with NO_COLOR as a marker.
+	Alert []Level
 	// Expand builds what the row shows on demand (More).
 	Expand func() More
 }

@@ -68,23 +68,60 @@ func Pad(s string, w int, right bool) string {
 	return s + strings.Repeat(" ", gap)
 }
 
-// Widths gives each column its minimum and shares the rest among the flexible ones.
-func Widths(cols []Column, total int) []int {
+// Widths gives each column its width in a table total cells wide (the row marker's 2 cells
+// included): a Keep column is as wide as its widest cell (widest[i]); when they do not all fit,
+// columns are hidden (width 0) in their Drop order, the highest first, until the flexible ones
+// can have 30 cells, then the flexible ones shrink to 8 if need be; the spare width goes to them.
+func Widths(cols []Column, widest []int, total int) []int {
 	w := make([]int, len(cols))
-	used, flex := 0, 0
 	for i, c := range cols {
 		w[i] = c.Width
-		used += c.Width + 1
-		if c.Flex {
+		if c.Keep && i < len(widest) {
+			w[i] = max(w[i], widest[i], lipgloss.Width(c.Title)+1)
+		}
+	}
+	used := func(flexWant int) int {
+		n := 2
+		for i, x := range w {
+			if x > 0 {
+				if cols[i].Flex {
+					x = max(x, flexWant)
+				}
+				n += x + 1
+			}
+		}
+		return n
+	}
+	// Columns drop until the flexible ones (names, commands) have 30 cells each.
+	for used(30) > total {
+		j := -1
+		for i, c := range cols {
+			if w[i] > 0 && c.Drop > 0 && (j < 0 || c.Drop > cols[j].Drop) {
+				j = i
+			}
+		}
+		if j < 0 {
+			break
+		}
+		w[j] = 0
+	}
+	for i, c := range cols {
+		if over := used(0) - total; over > 0 && c.Flex {
+			w[i] = max(8, w[i]-over)
+		}
+	}
+	flex := 0
+	for i, c := range cols {
+		if c.Flex && w[i] > 0 {
 			flex++
 		}
 	}
 	// Flexible columns share the spare width, up to 64 cells each: past that a wide terminal keeps
 	// the numbers next to the names instead of at its far edge.
-	spare := total - 2 - used
+	spare := total - used(0)
 	for i, c := range cols {
-		if c.Flex && spare > 0 && flex > 0 {
-			add := min(spare/flex, max(0, 64-c.Width))
+		if c.Flex && w[i] > 0 && spare > 0 && flex > 0 {
+			add := min(spare/flex, max(0, 64-w[i]))
 			w[i] += add
 			spare -= add
 			flex--
