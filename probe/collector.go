@@ -192,7 +192,9 @@ func addRates(prev, cur *Snapshot) {
 	for i := range cur.Processes {
 		p := &cur.Processes[i]
 		if old, ok := cpu[procKey{p.PID, p.StartTicks}]; ok && p.CPUUsec >= old {
-			rate := float64(p.CPUUsec-old) / float64(wall) * 100
+			// Read a few ms apart from the snapshot's clock, a busy process can seem above
+			// what its threads can use: no more than 100 % a thread.
+			rate := min(float64(p.CPUUsec-old)/float64(wall)*100, 100*float64(max(1, p.Threads)))
 			p.CPUPct = &rate
 		}
 	}
