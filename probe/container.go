@@ -29,13 +29,16 @@ type Container struct {
 	Pod       *Pod   `json:"pod,omitempty"`
 	// Sandbox is true for a pod's sandbox (its pause container, which holds the pod's network,
 	// ipc and uts namespaces): the CRI annotation io.kubernetes.cri.container-type=sandbox, or
-	// CRI-O's io.kubernetes.cri-o.ContainerType=sandbox.
+	// CRI-O's io.kubernetes.cri-o.ContainerType=sandbox; without annotations (dockershim), the
+	// pod's container whose pid 1 is pause.
 	Sandbox bool `json:"sandbox,omitempty"`
-	// PodSandbox is the key ("runtime:id") of the sandbox of the pod this container belongs to;
-	// empty for a sandbox itself and for a container in no pod.
+	// PodSandbox is the key ("runtime:id") of the sandbox of the pod this container belongs to
+	// (the sandbox id of its annotations, io.kubernetes.cri.sandbox-id or CRI-O's SandboxID);
+	// empty for a sandbox itself, for a container in no pod, and when the sandbox is not running.
 	PodSandbox string `json:"pod_sandbox,omitempty"`
 	// Init is what the container's pid 1 is when it is an init or a supervisor (tini, dumb-init,
 	// s6-svscan, supervisord, systemd, catatonit, ContainerPilot …); nil for a plain program.
+	// See initNames for the table.
 	Init *Init `json:"init,omitempty"`
 	// PID is the container's init: pid 1 inside it, as the host numbers it.
 	PID  int   `json:"pid"`
@@ -54,14 +57,20 @@ type Container struct {
 	Interfaces []ContainerIface    `json:"interfaces"`
 
 	bundle string // a containerd task's bundle directory, where its config.json is
+	// sandboxID is the id of the pod's sandbox as the container's annotations give it
+	// (io.kubernetes.cri.sandbox-id, CRI-O's io.kubernetes.cri-o.SandboxID).
+	sandboxID string
 }
 
 // Init is a container's pid 1 recognised as an init or a supervisor, with what it supervises.
 type Init struct {
-	// Name is the init's well-known name: tini, dumb-init, s6-svscan, supervisord, systemd,
-	// catatonit, containerpilot, docker-init, runit, …
+	// Name is the init's well-known name: tini (Docker's docker-init too), dumb-init, s6-svscan,
+	// supervisord, systemd, catatonit (Podman's podman-init too), containerpilot, runit
+	// (runsvdir), openrc-init, monit, pm2.
 	Name string `json:"name"`
-	// From says how it was recognised: its executable's name (/proc/PID/exe or comm) or argv[0].
+	// From says how it was recognised, and from what: "exe /usr/bin/tini" (the target of
+	// /proc/PID/exe), "comm containerpilot", "argv[0] /sbin/tini", or "argv[1]
+	// /usr/bin/supervisord" (a script its interpreter, python or node, runs).
 	From string `json:"from"`
 	// Supervises are the pids of its children (host pids), the real work it runs.
 	Supervises []int `json:"supervises"`
@@ -77,7 +86,10 @@ type InitJob struct {
 	Name string `json:"name"`
 	Exec string `json:"exec"`
 	// Health is its health check's command, "" for none; Interval that check's interval as
-	// written ("10s"); When what starts it ("once healthy: db"), as written.
+	// written ("10s"; a bare number, seconds, as "10s"); When what starts it: "once healthy: db"
+	// (an event, then its source), "each changed: watch.app", "every 1h" (a periodic job), with
+	// " (timeout 60s)" when it has one; "" when it starts with ContainerPilot. An exec given as
+	// an argv is joined by spaces (an argument with a space quoted).
 	Health   string `json:"health,omitempty"`
 	Interval string `json:"interval,omitempty"`
 	When     string `json:"when,omitempty"`
@@ -96,26 +108,64 @@ func (c *Container) Key() string { return c.Runtime + ":" + c.ID }
 
 // containers groups the processes into containers (from their cgroup paths, then from their
 // namespaces for trees no runtime made) and names them from the runtimes' own files. It sets each
-// process's Container and names container network namespaces after their containers.
+// process's Container, links a pod's containers to its sandbox, recognises each container's init,
+// and names container network namespaces after their containers.
 func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
-	byKey := map[string]*Container{}
-	var order []string
-	procIdx := make(map[int]int, len(s.Processes))
-	for i := range s.Processes {
-		procIdx[s.Processes[i].PID] = i
+	g := newContainerSet(s.Processes)
+	fs.groupByCgroup(s, g, errs)
+	groupIsolated(s, g, fs.Proc)
+	if len(g.order) == 0 {
+		return []Container{}
 	}
-	// add puts p in the container key, which describe makes the first time it is seen.
-	add := func(key string, p *Process, describe func() Container) {
-		ct, ok := byKey[key]
-		if !ok {
-			c := describe()
-			ct = &c
-			byKey[key] = ct
-			order = append(order, key)
-		}
-		ct.PIDs = append(ct.PIDs, p.PID)
-		p.Container = key
+	meta := newRuntimeMeta(fs, errs)
+	meta.dockerRoots = dockerRoots(s.Processes)
+	netByIno := map[uint64]*NetNamespace{}
+	for i := range s.NetNamespaces {
+		netByIno[s.NetNamespaces[i].Inode] = &s.NetNamespaces[i]
 	}
+	out := make([]Container, 0, len(g.order))
+	for _, key := range g.order {
+		c := g.byKey[key]
+		fs.fill(c, s, g.procIdx, meta, netByIno)
+		out = append(out, *c)
+	}
+	ownCgroups(out, s.Cgroups)
+	sharedWith(out, s.Host.NS)
+	linkPods(out, s.Processes, g.procIdx)
+	nameNetNamespaces(out, netByIno, s.Host.NS.Net)
+	return out
+}
+
+// containerSet is the containers being grouped, by key in the order first seen.
+type containerSet struct {
+	byKey   map[string]*Container
+	order   []string
+	procIdx map[int]int // pid → index in the snapshot's processes
+}
+
+func newContainerSet(procs []Process) *containerSet {
+	g := &containerSet{byKey: map[string]*Container{}, procIdx: make(map[int]int, len(procs))}
+	for i := range procs {
+		g.procIdx[procs[i].PID] = i
+	}
+	return g
+}
+
+// add puts p in the container key, which describe makes the first time it is seen.
+func (g *containerSet) add(key string, p *Process, describe func() Container) {
+	ct, ok := g.byKey[key]
+	if !ok {
+		c := describe()
+		ct = &c
+		g.byKey[key] = ct
+		g.order = append(g.order, key)
+	}
+	ct.PIDs = append(ct.PIDs, p.PID)
+	p.Container = key
+}
+
+// groupByCgroup puts each process whose cgroup a runtime made in that runtime's container.
+func (fs FS) groupByCgroup(s *Snapshot, g *containerSet, errs *errorList) {
 	// Most processes share a few cgroups: each path is parsed once.
 	type fromCgroup struct {
 		c   cgroupContainer
@@ -127,7 +177,7 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 	// the container's, whatever the path looks like (ctr run … web in a namespace of its own).
 	tasks := map[string]containerdTask{}
 	for _, t := range fs.containerdTasks(s.Processes, errs) {
-		if i, ok := procIdx[t.pid]; ok && s.Processes[i].Cgroup != "" && s.Processes[i].Cgroup != "/" {
+		if i, ok := g.procIdx[t.pid]; ok && s.Processes[i].Cgroup != "" && s.Processes[i].Cgroup != "/" {
 			tasks[s.Processes[i].Cgroup] = t
 		}
 	}
@@ -151,7 +201,7 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 		if !f.ok {
 			continue
 		}
-		add(f.key, p, func() Container {
+		g.add(f.key, p, func() Container {
 			c := Container{Runtime: f.c.Runtime, ID: f.c.ID, Namespace: f.c.Namespace, Pod: f.c.Pod, Cgroup: f.c.Cgroup}
 			if t, ok := tasks[p.Cgroup]; ok {
 				c.bundle = t.root + "/" + t.namespace + "/" + t.id
@@ -159,8 +209,11 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 			return c
 		})
 	}
-	// Isolated trees: a process in namespaces of its own (not a kernel thread, in no container),
-	// under its topmost ancestor that is too.
+}
+
+// groupIsolated makes the isolated trees: a process in namespaces of its own (not a kernel
+// thread, in no container) goes under its topmost ancestor that is too.
+func groupIsolated(s *Snapshot, g *containerSet, proc string) {
 	candidate := make([]bool, len(s.Processes))
 	for i := range s.Processes {
 		p := &s.Processes[i]
@@ -173,58 +226,54 @@ func (fs FS) containers(s *Snapshot, errs *errorList) []Container {
 		}
 		top := p
 		for seen := 0; seen < len(s.Processes); seen++ { // bounded: a ppid loop cannot hang it
-			j, ok := procIdx[top.PPID]
-			if !ok || !candidate[j] || j == procIdx[top.PID] {
+			j, ok := g.procIdx[top.PPID]
+			if !ok || !candidate[j] || j == g.procIdx[top.PID] {
 				break
 			}
 			top = &s.Processes[j]
 		}
 		id := strconv.Itoa(top.PID)
-		add("isolated:"+id, p, func() Container {
-			return Container{Runtime: "isolated", ID: id, Name: command(top), NameFrom: fs.Proc + "/" + id + "/cmdline", Cgroup: top.Cgroup}
+		g.add("isolated:"+id, p, func() Container {
+			return Container{Runtime: "isolated", ID: id, Name: command(top), NameFrom: proc + "/" + id + "/cmdline", Cgroup: top.Cgroup}
 		})
 	}
-	if len(order) == 0 {
-		return []Container{}
-	}
+}
 
-	meta := newRuntimeMeta(fs, errs)
-	meta.dockerRoots = dockerRoots(s.Processes)
-	netByIno := map[uint64]*NetNamespace{}
-	for i := range s.NetNamespaces {
-		netByIno[s.NetNamespaces[i].Inode] = &s.NetNamespaces[i]
+// fill completes a grouped container: its init, namespaces, names (from the runtime's files, or
+// an isolated tree's hostname), hostname, interfaces and what its init is.
+func (fs FS) fill(c *Container, s *Snapshot, idx map[int]int, meta *runtimeMeta, nets map[uint64]*NetNamespace) {
+	slices.Sort(c.PIDs)
+	c.PID = initPID(c, s.Processes, idx)
+	var init *Process
+	if j, ok := idx[c.PID]; ok {
+		init = &s.Processes[j]
+		c.Namespaces = init.Namespaces
+		meta.describe(c, init)
 	}
-	out := make([]Container, 0, len(order))
-	for _, key := range order {
-		c := byKey[key]
-		slices.Sort(c.PIDs)
-		c.PID = initPID(c, s.Processes, procIdx)
-		if j, ok := procIdx[c.PID]; ok {
-			c.Namespaces = s.Processes[j].Namespaces
-			meta.describe(c, &s.Processes[j])
-		}
-		if c.Name == "" {
-			c.Name = shortID(c.ID)
-		}
-		c.NetNS = c.Namespaces.Net
-		if uts := c.Namespaces.UTS; uts != 0 && uts != s.Host.NS.UTS && fs.live() {
-			c.Hostname = fs.hostname(c.PID, errs)
-		}
-		c.Interfaces = []ContainerIface{}
-		if n := netByIno[c.NetNS]; n != nil && c.NetNS != s.Host.NS.Net {
-			for _, l := range n.Links {
-				if l.Kind == "loopback" {
-					continue
-				}
-				c.Interfaces = append(c.Interfaces, ContainerIface{Name: l.Name, Kind: l.Kind, Addrs: l.Addrs, Peer: l.Peer})
+	if c.Name == "" {
+		c.Name = shortID(c.ID)
+	}
+	c.NetNS = c.Namespaces.Net
+	if uts := c.Namespaces.UTS; uts != 0 && uts != s.Host.NS.UTS && fs.live() {
+		c.Hostname = fs.hostname(c.PID, meta.errs)
+	}
+	// An isolated tree that set a hostname of its own is known by it (nsenter -t PID -u hostname);
+	// one that kept the host's (unshare --uts alone copies it) stays named by its command.
+	if c.Runtime == "isolated" && c.Hostname != "" && c.Hostname != s.Host.Hostname {
+		c.Name, c.NameFrom = c.Hostname, "uts"
+	}
+	c.Interfaces = []ContainerIface{}
+	if n := nets[c.NetNS]; n != nil && c.NetNS != s.Host.NS.Net {
+		for _, l := range n.Links {
+			if l.Kind == "loopback" {
+				continue
 			}
+			c.Interfaces = append(c.Interfaces, ContainerIface{Name: l.Name, Kind: l.Kind, Addrs: l.Addrs, Peer: l.Peer})
 		}
-		out = append(out, *c)
 	}
-	ownCgroups(out, s.Cgroups)
-	sharedWith(out, s.Host.NS)
-	nameNetNamespaces(out, netByIno, s.Host.NS.Net)
-	return out
+	if init != nil {
+		c.Init = meta.recognizeInit(c, init, s.Processes, idx)
+	}
 }
 
 // initPID picks the container's init: the process that is pid 1 in its own pid namespace, else
@@ -294,18 +343,55 @@ func sharedWith(cs []Container, host NSSet) {
 	}
 }
 
-// nameNetNamespaces puts the containers' names first among their network namespaces' names.
+// nameNetNamespaces names the containers' network namespaces after them: the names people gave
+// (ip netns) first, then the containers' names (a pod's "pod NAMESPACE/NAME" for each of its
+// containers), then the names runtimes made up; an isolated tree's command only when nothing else
+// names the namespace (see orderNetNames).
 func nameNetNamespaces(cs []Container, nets map[uint64]*NetNamespace, host uint64) {
+	type named struct{ containers, isolated []string }
+	byNet := map[uint64]*named{}
+	var order []uint64
 	for i := range cs {
-		n := nets[cs[i].NetNS]
-		if n == nil || cs[i].NetNS == host {
+		c := &cs[i]
+		n := nets[c.NetNS]
+		if n == nil || c.NetNS == host {
 			continue
 		}
-		name := cs[i].Runtime + ":" + cs[i].Name
-		if !slices.Contains(n.Names, name) {
-			n.Names = append([]string{name}, n.Names...)
+		nm := byNet[c.NetNS]
+		if nm == nil {
+			nm = &named{}
+			byNet[c.NetNS] = nm
+			order = append(order, c.NetNS)
+		}
+		switch {
+		case c.Pod != nil && c.Pod.Name != "":
+			nm.containers = appendNew(nm.containers, "pod "+podName(c.Pod))
+		case c.Runtime == "isolated" && c.NameFrom != "uts":
+			nm.isolated = appendNew(nm.isolated, c.Runtime+":"+c.Name)
+		default:
+			nm.containers = appendNew(nm.containers, c.Runtime+":"+c.Name)
 		}
 	}
+	for _, ino := range order {
+		n, nm := nets[ino], byNet[ino]
+		n.Names = orderNetNames(n.Mounts, nm.containers, nm.isolated, n.command)
+	}
+}
+
+// podName is a pod's "NAMESPACE/NAME", or its name alone when its namespace is not known.
+func podName(p *Pod) string {
+	if p.Namespace == "" {
+		return p.Name
+	}
+	return p.Namespace + "/" + p.Name
+}
+
+// appendNew appends s unless list holds it already.
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 func shortID(id string) string {
@@ -596,8 +682,10 @@ func (m *runtimeMeta) ociBundle(c *Container, root string) bool {
 			c.Pod.Namespace = first("io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace")
 			c.Pod.Container = c.Name
 		}
-		if c.Name == "" && a["io.kubernetes.cri.container-type"] == "sandbox" {
-			c.Name = "pause"
+		c.Sandbox = first("io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType") == "sandbox"
+		c.sandboxID = first("io.kubernetes.cri.sandbox-id", "io.kubernetes.cri-o.SandboxID")
+		if c.Name == "" && c.Sandbox {
+			c.Name, c.NameFrom = "pause", p
 		}
 		return true
 	}

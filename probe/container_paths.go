@@ -28,7 +28,9 @@ type Pod struct {
 	Namespace string `json:"namespace,omitempty"`
 	// Container is the container's name in the pod spec.
 	Container string `json:"container,omitempty"`
-	// Addrs are the pod's addresses (its network namespace's, loopback aside): the pod IP first.
+	// Addrs are the pod's addresses, those of its network namespace's interfaces (loopback and
+	// IPv6 link-local aside), without their prefix length: IPv4 first, so the pod IP first. Every
+	// container of the pod has them, its sandbox's included.
 	Addrs []string `json:"addrs,omitempty"`
 }
 

@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -81,4 +82,39 @@ func FuzzProcessJSON(f *testing.F) {
 			t.Fatalf("hand-written:\n%s\nencoding/json:\n%s", got, want)
 		}
 	})
+}
+
+// TestContainerJSONRoundTrip: a container's pod (with its addresses), sandbox and init (with its
+// jobs) survive WriteJSON's fast path and DecodeSnapshot, as --replay reads them back.
+func TestContainerJSONRoundTrip(t *testing.T) {
+	s := *fixture(t, "hybrid")
+	for len(s.Processes) < 300 { // past the parallel encoder's threshold
+		s.Processes = append(s.Processes, s.Processes...)
+	}
+	s.Containers = []Container{
+		{Runtime: "containerd", ID: idA, Name: "pause", Sandbox: true, PID: 10, PIDs: []int{10},
+			Pod: &Pod{UID: uid, QoS: "besteffort", Name: "web-7d9f", Namespace: "shop", Addrs: []string{"10.251.3.2", "fd00::5"}}},
+		{Runtime: "containerd", ID: idB, Name: "app", PodSandbox: "containerd:" + idA, PID: 11, PIDs: []int{11, 12}, Hostname: "web-7d9f",
+			Pod: &Pod{UID: uid, QoS: "besteffort", Container: "app", Addrs: []string{"10.251.3.2"}},
+			Init: &Init{Name: "containerpilot", From: "comm containerpilot", Supervises: []int{12}, JobsFrom: "/proc/11/root/etc/containerpilot.json5",
+				Jobs: []InitJob{{Name: "app", Exec: "/bin/app", Health: "curl -f x", Interval: "5s", When: "once healthy: db"}}}},
+		{Runtime: "isolated", ID: "40", Name: "tree-1", NameFrom: "uts", Hostname: "tree-1", Init: &Init{Name: "tini", From: "exe /usr/bin/tini", Supervises: []int{}}},
+	}
+	var buf bytes.Buffer
+	if err := s.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeSnapshot(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Containers, s.Containers) {
+		a, _ := json.Marshal(back.Containers)
+		t.Errorf("containers read back:\n%s", a)
+	}
+	for _, field := range []string{`"sandbox":true`, `"pod_sandbox":"containerd:` + idA, `"addrs":["10.251.3.2","fd00::5"]`, `"jobs_from":`, `"supervises":[]`} {
+		if !bytes.Contains(buf.Bytes(), []byte(field)) {
+			t.Errorf("no %s in the JSON", field)
+		}
+	}
 }

@@ -40,10 +40,11 @@ func TestLivePodman(t *testing.T) {
 	})
 	hostNS := s.Host.NS
 	for _, tc := range []struct {
-		c    *probe.Container
-		name string
-		n    int
-	}{{c1, name1, 2}, {c2, name2, 1}} {
+		c     *probe.Container
+		name  string
+		n     int
+		names []string // of its network namespace: an ip netns name before the container's
+	}{{c1, name1, 2, []string{netns, "podman:" + name1}}, {c2, name2, 1, []string{"podman:" + name2}}} {
 		c := tc.c
 		if c.Name != tc.name || c.Image != image || len(c.PIDs) != tc.n {
 			t.Errorf("%s: name %q image %q pids %v", tc.name, c.Name, c.Image, c.PIDs)
@@ -68,7 +69,7 @@ func TestLivePodman(t *testing.T) {
 		if !slices.Equal(c.SharedWith[probe.NSUser], []string{"host"}) {
 			t.Errorf("%s: user shared with %v", tc.name, c.SharedWith[probe.NSUser])
 		}
-		if n := findNet(t, s, c.NetNS); n.Names[0] != "podman:"+tc.name {
+		if n := findNet(t, s, c.NetNS); !slices.Equal(n.Names, tc.names) {
 			t.Errorf("%s: netns names %v", tc.name, n.Names)
 		}
 	}

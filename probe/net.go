@@ -2,6 +2,7 @@ package probe
 
 import (
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -9,12 +10,15 @@ import (
 // NetNamespace is one network namespace with its links.
 type NetNamespace struct {
 	Inode uint64 `json:"inode"`
-	// Names: the `ip netns` name of each /run/netns bind mount, docker's netns files, else the
-	// lowest pid's command.
+	// Names, most telling first (see orderNetNames): the `ip netns` name of each /run/netns bind
+	// mount, the containers' names, the names runtimes made up (docker's netns files …), else the
+	// isolated tree's and the lowest pid's command.
 	Names     []string `json:"names"`
 	Processes int      `json:"processes"`
 	Mounts    []string `json:"mounts"`
 	Links     []Link   `json:"links"`
+
+	command string // the lowest pid's command, the name of last resort
 }
 
 // Link is one network interface.
@@ -59,24 +63,43 @@ type LinkPeer struct {
 	Via string `json:"via"`
 }
 
-// netNames names a network namespace for people.
-func netNames(ns Namespace) []string {
-	var names []string
-	for _, m := range ns.Mounts {
-		switch dir := path.Dir(m); {
+// netNames names a network namespace for people, from its bind mounts and, when nothing else
+// names it, its lowest process's command (nameNetNamespaces adds its containers' names).
+func netNames(ns Namespace) []string { return orderNetNames(ns.Mounts, nil, nil, ns.Command) }
+
+// reRuntimeNetns is a /run/netns name a runtime made up for a container: Podman's netns-UUID,
+// CNI's cni-UUID (containerd's CRI), or a bare UUID (CRI-O's pinns).
+var reRuntimeNetns = regexp.MustCompile(`^(?:netns-|cni-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// orderNetNames puts a network namespace's names in the order people know them by: the names
+// given with ip netns (/run/netns/NAME), the containers' names ("podman:web", "pod shop/web-7d9f"),
+// the names runtimes made up (a UUID in /run/netns, "docker:HASH" for Docker's netns files), the
+// paths of other bind mounts; and only when none of those names it, the isolated trees' names
+// ("isolated:COMMAND") and the lowest process's command.
+func orderNetNames(mounts, containers, isolated []string, command string) []string {
+	var given, madeUp, docker, other []string
+	for _, m := range mounts {
+		switch dir, base := path.Dir(m), path.Base(m); {
+		case (dir == "/run/netns" || dir == "/var/run/netns") && reRuntimeNetns.MatchString(base):
+			madeUp = append(madeUp, base)
 		case dir == "/run/netns" || dir == "/var/run/netns":
-			names = append(names, path.Base(m))
+			given = append(given, base)
 		case strings.HasSuffix(dir, "/docker/netns"):
-			names = append(names, "docker:"+path.Base(m))
+			docker = append(docker, "docker:"+base)
 		default:
-			names = append(names, m)
+			other = append(other, m)
 		}
 	}
-	if len(names) == 0 && ns.Command != "" {
-		names = append(names, ns.Command)
+	names := []string{}
+	for _, n := range slices.Concat(given, containers, madeUp, docker, other) {
+		names = appendNew(names, n)
 	}
-	if names == nil {
-		names = []string{}
+	if len(names) == 0 {
+		for _, n := range slices.Concat(isolated, []string{command}) {
+			if n != "" {
+				names = appendNew(names, n)
+			}
+		}
 	}
 	return names
 }

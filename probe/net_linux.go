@@ -515,7 +515,7 @@ func (fs FS) netNamespaces(namespaces []Namespace, errs *errorList) []NetNamespa
 		if ns.Type != NSNet {
 			continue
 		}
-		nn := NetNamespace{Inode: ns.Inode, Names: netNames(ns), Processes: ns.Processes, Mounts: ns.Mounts, Links: []Link{}}
+		nn := NetNamespace{Inode: ns.Inode, Names: netNames(ns), Processes: ns.Processes, Mounts: ns.Mounts, Links: []Link{}, command: ns.Command}
 		if !fs.live() {
 			out = append(out, nn)
 			continue

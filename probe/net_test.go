@@ -95,9 +95,80 @@ func TestLinkMastersAndNames(t *testing.T) {
 		{Namespace{Mounts: []string{"/proc/9/root/run/netns/red"}}, []string{"/proc/9/root/run/netns/red"}},
 		{Namespace{Command: "sleep 300"}, []string{"sleep 300"}},
 		{Namespace{}, []string{}},
+		{Namespace{Mounts: []string{"/run/netns/netns-7df8338b-ab4f-14da-0efe-b3d43fb8a622", "/run/netns/blue"}}, []string{"blue", "netns-7df8338b-ab4f-14da-0efe-b3d43fb8a622"}},
 	} {
 		if got := netNames(tt.ns); !slices.Equal(got, tt.want) {
 			t.Errorf("netNames(%+v) = %q, want %q", tt.ns, got, tt.want)
+		}
+	}
+}
+
+// TestOrderNetNames: the names people gave (ip netns) first, then the containers', then what
+// runtimes made up; an isolated tree's command last, and only when nothing else names it.
+func TestOrderNetNames(t *testing.T) {
+	const podmanNetns = "netns-7df8338b-ab4f-14da-0efe-b3d43fb8a622"
+	const cni = "cni-1f0f9b2f-7c5d-4e3a-9b1c-2d3e4f5a6b7c"
+	for _, tt := range []struct {
+		mounts, containers, isolated []string
+		command                      string
+		want                         []string
+	}{
+		// An ip netns name before the tree's command: the tree is named only when nothing else does.
+		{[]string{"/run/netns/lab"}, nil, []string{"isolated:sleep 1000000"}, "sleep 1000000", []string{"lab"}},
+		{nil, nil, []string{"isolated:sleep 300"}, "sleep 300", []string{"isolated:sleep 300", "sleep 300"}},
+		{nil, nil, []string{"isolated:sleep 300"}, "", []string{"isolated:sleep 300"}},
+		{nil, []string{"isolated:tree-1a2b"}, []string{"isolated:sh -c x"}, "sh -c x", []string{"isolated:tree-1a2b"}},
+		// ip netns, containers, made-up names, docker's files, other mounts.
+		{[]string{"/run/docker/netns/1a2b", "/proc/9/root/run/netns/red", "/run/netns/" + podmanNetns, "/var/run/netns/blue"},
+			[]string{"podman:web", "podman:sidecar"}, nil, "sleep 1",
+			[]string{"blue", "podman:web", "podman:sidecar", podmanNetns, "docker:1a2b", "/proc/9/root/run/netns/red"}},
+		// A CRI pod: its name before CNI's uuid.
+		{[]string{"/run/netns/" + cni}, []string{"pod shop/web-7d9f"}, nil, "/pause", []string{"pod shop/web-7d9f", cni}},
+		{[]string{"/run/netns/a", "/run/netns/a"}, []string{"x:y", "x:y"}, nil, "", []string{"a", "x:y"}},
+		{nil, nil, nil, "", []string{}},
+	} {
+		got := orderNetNames(tt.mounts, tt.containers, tt.isolated, tt.command)
+		if !slices.Equal(got, tt.want) || got == nil {
+			t.Errorf("orderNetNames(%q, %q, %q, %q) = %q, want %q", tt.mounts, tt.containers, tt.isolated, tt.command, got, tt.want)
+		}
+	}
+}
+
+// TestNameNetNamespaces: a namespace's names from its containers: an ip netns name first, a
+// pod's containers as the pod, an isolated tree by its command only when nothing else names it.
+func TestNameNetNamespaces(t *testing.T) {
+	pod := &Pod{UID: "u", Name: "web-7d9f", Namespace: "shop"}
+	nets := []NetNamespace{
+		{Inode: 10, Mounts: []string{"/run/netns/lab"}, command: "sleep 1000000"},
+		{Inode: 11, Mounts: []string{"/run/netns/isotop-test-1"}, command: "/pause"},
+		{Inode: 12, command: "sleep 300"},
+		{Inode: 13, command: "sh"},
+		{Inode: 1, command: "init"},
+	}
+	cs := []Container{
+		{Runtime: "isolated", ID: "40", Name: "sleep 1000000", NameFrom: "/proc/40/cmdline", NetNS: 10},
+		{Runtime: "containerd", ID: "aa", Name: "pause", Pod: pod, Sandbox: true, NetNS: 11},
+		{Runtime: "containerd", ID: "bb", Name: "app", Pod: pod, NetNS: 11},
+		{Runtime: "isolated", ID: "50", Name: "sleep 300", NameFrom: "/proc/50/cmdline", NetNS: 12},
+		{Runtime: "isolated", ID: "60", Name: "tree-1", NameFrom: "uts", NetNS: 13},
+		{Runtime: "podman", ID: "cc", Name: "host-net", NetNS: 1},
+	}
+	byIno := map[uint64]*NetNamespace{}
+	for i := range nets {
+		nets[i].Names = netNames(Namespace{Mounts: nets[i].Mounts, Command: nets[i].command})
+		byIno[nets[i].Inode] = &nets[i]
+	}
+	nameNetNamespaces(cs, byIno, 1)
+	want := map[uint64][]string{
+		10: {"lab"},
+		11: {"isotop-test-1", "pod shop/web-7d9f"},
+		12: {"isolated:sleep 300", "sleep 300"},
+		13: {"isolated:tree-1"},
+		1:  {"init"},
+	}
+	for ino, w := range want {
+		if got := byIno[ino].Names; !slices.Equal(got, w) {
+			t.Errorf("netns %d: names %q, want %q", ino, got, w)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 // container's address, an action's result in the Audit view.
 func TestTUIKeyValuesInTmux(t *testing.T) {
 	h := probetest.NewHost(t)
+	pod := probetest.NewCtrPod(t)
 	bin := buildBinary(t)
 	audit := t.TempDir() + "/audit.jsonl"
 	if out, err := exec.Command(bin, "limit", h.App.Path, "--pids", "30", "--yes", "--audit-log", audit).CombinedOutput(); err != nil {
@@ -51,6 +52,15 @@ func TestTUIKeyValuesInTmux(t *testing.T) {
 			s = tm.waitFor("filter: " + h.Web)
 			if line := lineWith(s, "▶"); !strings.Contains(line, strings.Split(h.WebAddr, "/")[0]) {
 				t.Errorf("the web container's address %s is not on its row:\n%s", h.WebAddr, s)
+			}
+			// The pod: its sandbox as the pod, its app container under it, both with the pod IP.
+			tm.keys("/")
+			tm.text(pod.IP + "/")
+			tm.keys("Enter")
+			s = tm.waitFor("filter: "+pod.IP, "pod "+pod.PodNamespace+"/") // at 80 columns the pod's name may be cut, not its IP
+			sandbox, app := lineWith(s, "pod "+pod.PodNamespace+"/"), lineWith(s, " "+pod.AppName+" ")
+			if !strings.Contains(sandbox, pod.IP+"/") || !strings.Contains(app, pod.IP+"/") || strings.Contains(s, "shares") {
+				t.Errorf("the pod's sandbox and app rows do not both show the pod IP %s:\n%s", pod.IP, s)
 			}
 			// Audit: the limit's result.
 			tm.keys("a")

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,34 +67,68 @@ func Containerd(t testing.TB) string {
 // the container, the image and the namespace in t.Cleanup. It returns the namespace.
 func CtrRun(t testing.TB, address, id string, args ...string) string {
 	t.Helper()
-	image := PodmanImage(t)
-	tar := filepath.Join(t.TempDir(), "image.tar")
-	Run(t, "podman", "save", "--quiet", "--format", "docker-archive", "-o", tar, image)
-	ns := Name(t)
-	ctr := func(args ...string) []string { return append([]string{"-a", address, "-n", ns}, args...) }
-	Run(t, "ctr", ctr("images", "import", tar)...)
-	t.Cleanup(func() {
-		_ = exec.Command("ctr", ctr("tasks", "kill", "-s", "KILL", id)...).Run()
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if exec.Command("ctr", ctr("tasks", "rm", id)...).Run() == nil {
-				break
-			}
-		}
-		_ = exec.Command("ctr", ctr("containers", "rm", id)...).Run()
-		_ = exec.Command("ctr", ctr("images", "rm", image)...).Run()
-		_ = exec.Command("ctr", "-a", address, "namespaces", "rm", ns).Run()
+	s := newCtrSession(t, address)
+	s.run(t, id, nil, args...)
+	return s.ns
+}
+
+// ctrSession is a containerd namespace of a test's own, with the tests' busybox image in it.
+type ctrSession struct {
+	address, ns, image string
+}
+
+// newCtrSession makes the namespace and imports the image; t.Cleanup removes the image, the
+// namespace and the cgroup containerd made for the namespace.
+func newCtrSession(t testing.TB, address string) *ctrSession {
+	t.Helper()
+	s := &ctrSession{address: address, ns: Name(t), image: PodmanImage(t)}
+	t.Cleanup(func() { // registered first: an import that fails half way leaves the namespace
+		_ = exec.Command("ctr", s.args("images", "rm", s.image)...).Run()
+		_ = exec.Command("ctr", "-a", address, "namespaces", "rm", s.ns).Run()
 		// containerd makes a cgroup for the namespace (/NS/ID with cgroupfs) and removes only
 		// the container's: the namespace's is the test's to remove, in every hierarchy.
 		for _, h := range hierarchies(t) {
-			removeCgroupDir(t, filepath.Join(h.mount, ns))
+			removeCgroupDir(t, filepath.Join(h.mount, s.ns))
 		}
 	})
-	Run(t, "ctr", ctr(append([]string{"run", "-d", image, id}, args...)...)...)
-	WaitFor(t, "the task "+id+" to run", func() bool {
-		out, _ := exec.Command("ctr", ctr("tasks", "ls")...).Output()
-		return strings.Contains(string(out), id) && strings.Contains(string(out), "RUNNING")
+	tar := filepath.Join(t.TempDir(), "image.tar")
+	Run(t, "podman", "save", "--quiet", "--format", "docker-archive", "-o", tar, s.image)
+	Run(t, "ctr", s.args("images", "import", tar)...)
+	return s
+}
+
+// args are ctr's arguments for the session's containerd and namespace, then args.
+func (s *ctrSession) args(args ...string) []string {
+	return append([]string{"-a", s.address, "-n", s.ns}, args...)
+}
+
+// run runs a detached container of the image under id, with ctr run's flags, waits for its task
+// to run and returns the task's pid; t.Cleanup kills and removes the task and the container.
+func (s *ctrSession) run(t testing.TB, id string, flags []string, args ...string) int {
+	t.Helper()
+	t.Cleanup(func() {
+		_ = exec.Command("ctr", s.args("tasks", "kill", "-s", "KILL", id)...).Run()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if exec.Command("ctr", s.args("tasks", "rm", id)...).Run() == nil {
+				break
+			}
+		}
+		_ = exec.Command("ctr", s.args("containers", "rm", id)...).Run()
 	})
-	return ns
+	run := append(append([]string{"run", "-d"}, flags...), s.image, id)
+	Run(t, "ctr", s.args(append(run, args...)...)...)
+	pid := 0
+	WaitFor(t, "the task "+id+" to run", func() bool {
+		out, _ := exec.Command("ctr", s.args("tasks", "ls")...).Output()
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == id && f[2] == "RUNNING" {
+				pid, _ = strconv.Atoi(f[1])
+				return pid > 0
+			}
+		}
+		return false
+	})
+	return pid
 }
 
 // stopDaemon stops a daemon a test started: SIGINT, its own shutdown for up to grace, then SIGKILL.

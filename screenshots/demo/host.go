@@ -30,13 +30,14 @@ type demoHost struct {
 	appPid  int    // the process holding memory in the app cgroup
 	holders []int  // those of app and db
 	dbPid   string // the db container's init
+	pod     *probetest.CtrPod
 }
 
 // sleepFor is the argument of every sleep of the demo's: the Processes view is filtered to it.
 const sleepFor = "86400"
 
 // buildHost makes the demo host: two Podman containers (one on Podman's bridge, one without a
-// network), a network namespace wired by a veth pair to a bridge of its own,
+// network), a pod of containerd's (its sandbox and an app container), a network namespace wired by a veth pair to a bridge of its own,
 // nested cgroups with limits set by isotop limit and a process using memory in each (and CPU, up to
 // its quota, in db), and an isotop sandbox on the same bridge. Each step registers its undoing with t.Cleanup first.
 func buildHost(t *tb, isotop string) *demoHost {
@@ -60,6 +61,12 @@ func buildHost(t *tb, isotop string) *demoHost {
 	probetest.PodmanRun(t, h.db, "--hostname", "db", "--network", "none", "--pids-limit", "32", h.image,
 		"sh", "-c", "sleep "+sleepFor+" & sleep "+sleepFor+" & wait")
 	h.dbPid = strings.TrimSpace(probetest.Run(t, "podman", "inspect", "--format", "{{.State.Pid}}", h.db))
+	t.check()
+
+	// A Kubernetes-like pod (containerd, the CRI's annotations and cgroup layout, a veth), as the
+	// tests make one: this program builds the demo on purpose, so the tests' switch is on.
+	os.Setenv(probetest.EnvLive, "1")
+	h.pod = probetest.NewCtrPod(t)
 	t.check()
 
 	// A network namespace held only by its bind mount, wired to a bridge on the host by a veth pair.

@@ -135,6 +135,15 @@ func shoot(tm *term, h *demoHost, out string) []shot {
 	tm.selectRow("the app cgroup's process", func(r string) bool { return field(r, 0, strconv.Itoa(h.appPid)) })
 	snap("processes", cols, rows)
 
+	// The top: every process, the busiest first (htop's P): db's loop, up to its quota.
+	tm.clearFilter()
+	tm.keys("P")
+	tm.waitFor("CPU%▼")
+	snap("processes-cpu", cols, rows)
+	tm.keys("t") // the tree again
+	tm.filter("sleep " + sleepFor)
+	tm.waitFor("filter: sleep " + sleepFor)
+
 	// Compare: that host process against the db container's first process.
 	tm.keys("m")
 	tm.selectRow("the db container", func(r string) bool { return field(r, 0, h.dbPid) })
@@ -168,6 +177,13 @@ func shoot(tm *term, h *demoHost, out string) []shot {
 	tm.selectRow("the web container", func(r string) bool { return field(r, 1, h.web) })
 	tm.waitFor("podman container " + h.web)
 	snap("containers", wideCols, rows)
+	tm.clearFilter()
+	// The pod: its sandbox named as the pod, its app container under it, both with the pod IP.
+	tm.filter(h.pod.IP + "/")
+	tm.waitFor("filter: "+h.pod.IP, "pod "+h.pod.PodNamespace+"/"+h.pod.Name)
+	tm.selectRow("the pod's app container", func(r string) bool { return strings.Contains(r, " "+h.pod.AppName+" ") })
+	tm.waitFor("pod        " + h.pod.PodNamespace + "/" + h.pod.Name)
+	snap("pod", wideCols, rows)
 	tm.clearFilter()
 	tm.resize(cols, rows)
 

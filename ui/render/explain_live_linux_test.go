@@ -29,6 +29,7 @@ import (
 // than shown; a kernel worker's name after its id, which says what it works on now).
 func TestExplainTellsTheTruth(t *testing.T) {
 	h := probetest.NewHost(t)
+	probetest.NewCtrPod(t) // a pod: its sandbox named as the pod, the pod's IP on each container
 	// A process that spins in app, held to half a CPU by its parent's quota: a rate to check.
 	spin := probetest.Start(t, exec.Command("sh", "-c", "while :; do :; done"))
 	h.App.Add(t, spin.Process.Pid)
@@ -144,6 +145,19 @@ func check(s *probe.Snapshot, v ViewID, col, key, cell, cmd string) string {
 		return fmt.Sprintf("%s\n  prints %q: %s", cmd, out, why)
 	}
 	return ""
+}
+
+// named checks a container's name: a pod's sandbox's ("pod NAMESPACE/NAME") by its annotations'
+// values, another's as it is.
+func named(cell string, has func(string) string) string {
+	if pod, ok := strings.CutPrefix(cell, "pod "); ok {
+		ns, name, _ := strings.Cut(pod, "/")
+		if has(`"`+ns+`"`) == "" && has(`"`+name+`"`) == "" {
+			return ""
+		}
+		return "not that pod's sandbox"
+	}
+	return has(strings.TrimSuffix(cell, "…"))
 }
 
 // rate checks a CPU rate: the test's own cgroups' and the spinner's within 25 points; a
@@ -305,7 +319,7 @@ func verify(s *probe.Snapshot, v ViewID, col, key, cell, out string) string {
 			}
 			return "the kinds that differ are " + strconv.Quote(got.String())
 		case "CONTAINER":
-			return has(strings.TrimSuffix(cell, "…"))
+			return named(cell, has)
 		case "CPU%":
 			return rate(s, key, cell, lines[0])
 		case "RSS":
@@ -429,14 +443,7 @@ func verify(s *probe.Snapshot, v ViewID, col, key, cell, out string) string {
 			}
 			return "no " + marker + " in it"
 		case "NAME":
-			if pod, ok := strings.CutPrefix(cell, "pod "); ok { // a pod's sandbox: namespace/name
-				ns, name, _ := strings.Cut(pod, "/")
-				if has(`"`+ns+`"`) == "" && has(`"`+name+`"`) == "" {
-					return ""
-				}
-				return "not that pod's sandbox"
-			}
-			return has(strings.TrimSuffix(cell, "…"))
+			return named(cell, has)
 		case "HOSTNAME":
 			if cell == "-" && len(lines) == 2 && lines[0] == lines[1] {
 				return ""
@@ -498,6 +505,9 @@ func verify(s *probe.Snapshot, v ViewID, col, key, cell, out string) string {
 			default: // the name: the host's inode, an ip netns name, a container's, a process's command
 				if cell == "host" {
 					return has("net:[")
+				}
+				if strings.HasPrefix(cell, "pod ") {
+					return named(cell, has)
 				}
 				return has(cell[strings.Index(cell, ":")+1:])
 			}

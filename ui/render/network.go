@@ -161,9 +161,10 @@ func netnsIP(s *probe.Snapshot, ino uint64) string {
 
 func netnsExplain(s *probe.Snapshot, n *probe.NetNamespace, pid int, ip string) []Explanation {
 	name := Explanation{Files: []string{"/proc/*/ns/net"}, Meaning: "a network namespace, named by ip netns, its container or its lowest process"}
-	var ct *probe.Container
+	var ct *probe.Container // the container it is named after: runtime:name, or a pod's sandbox as "pod ns/name"
 	for i := range s.Containers {
-		if c := &s.Containers[i]; len(n.Names) > 0 && n.Names[0] == c.Runtime+":"+c.Name {
+		c := &s.Containers[i]
+		if len(n.Names) > 0 && c.NetNS == n.Inode && (n.Names[0] == c.Runtime+":"+c.Name || (c.Sandbox && n.Names[0] == ContainerName(c))) {
 			ct = c
 		}
 	}

@@ -32,7 +32,7 @@ func ProcessTable(s *probe.Snapshot) Table {
 	}
 	names := map[string]string{}
 	for i := range s.Containers {
-		names[s.Containers[i].Key()] = s.Containers[i].Name
+		names[s.Containers[i].Key()] = ContainerName(&s.Containers[i])
 	}
 	// Each process once: a replayed file may hold duplicate pids or a cycle of parents, which
 	// a walk by pid alone would follow without end.
@@ -213,6 +213,9 @@ func containerNameExplain(c *probe.Container) Explanation {
 	case f == "":
 		e.Files, e.Command = []string{fmt.Sprintf("/proc/%d/cgroup", c.PID)}, fmt.Sprintf("cat /proc/%d/cgroup", c.PID)
 		e.Meaning = "no runtime file names it: the start of its id, from its cgroup path"
+	case c.Runtime == "isolated" && f == "uts":
+		e.Files, e.Command = []string{fmt.Sprintf("/proc/%d/ns/uts", c.PID)}, fmt.Sprintf("nsenter -t %d -u hostname", c.PID)
+		e.Meaning = "a tree no runtime made, in a UTS namespace of its own: named by its hostname"
 	case c.Runtime == "isolated":
 		e.Files, e.Command = []string{f}, "tr '\\0' ' ' < "+sq(f)+"; echo"
 		e.Meaning = "a tree no runtime made: named by its topmost process's command"
