@@ -50,6 +50,9 @@ func buildHost(t *tb, isotop string) *demoHost {
 	h.netns, h.cgroup = h.prefix, "/"+h.prefix
 	h.web, h.db = h.prefix+"-web", h.prefix+"-db"
 	h.audit = filepath.Join(t.tmp, "audit.jsonl")
+	// The tests' helpers change the host only when asked to: this program builds the demo host on
+	// purpose (and removes it).
+	os.Setenv(probetest.EnvLive, "1")
 	log.Printf("demo host %s", h.prefix)
 
 	// Two containers of the tests' busybox image.
@@ -64,8 +67,7 @@ func buildHost(t *tb, isotop string) *demoHost {
 	t.check()
 
 	// A Kubernetes-like pod (containerd, the CRI's annotations and cgroup layout, a veth), as the
-	// tests make one: this program builds the demo on purpose, so the tests' switch is on.
-	os.Setenv(probetest.EnvLive, "1")
+	// tests make one.
 	h.pod = probetest.NewCtrPod(t)
 	t.check()
 

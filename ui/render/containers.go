@@ -12,7 +12,7 @@ import (
 // ContainerTable lists containers with their usage and network; a pod's containers are grouped
 // under its sandbox (the pause container), which stands for the pod.
 func ContainerTable(s *probe.Snapshot) Table {
-	t := Table{Columns: []Column{{Title: "RUNTIME", Width: 9, Drop: 2}, {Title: "NAME", Width: 14, Flex: true},
+	t := Table{Columns: []Column{{Title: "RUNTIME", Width: 10, Drop: 2}, {Title: "NAME", Width: 14, Flex: true},
 		{Title: "HOSTNAME", Width: 12, Drop: 4}, {Title: "INIT", Width: 9, Drop: 6},
 		{Title: "PID", Width: 7, Right: true, Drop: 5}, {Title: "PROCS", Width: 5, Right: true, Drop: 7},
 		{Title: "CPU%", Width: 5, Right: true, Drop: 3}, {Title: "MEMORY", Width: 14, Keep: true},
@@ -125,7 +125,7 @@ func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, name
 		if ino := c.Namespaces.Get(k); ino != 0 {
 			shared := "own"
 			if w := c.SharedWith[k]; len(w) > 0 {
-				shared = "shared with " + strings.Join(w, ", ")
+				shared = "shared with " + strings.Join(containerNames(s, w), ", ")
 			}
 			m.Detail = append(m.Detail, fmt.Sprintf("  %-7s %d  %s", k, ino, shared))
 		}
