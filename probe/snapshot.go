@@ -25,8 +25,11 @@ type Snapshot struct {
 	CgroupEvents []CgroupEvent `json:"cgroup_events"`
 	// EventsFrom says how the events were seen: by inotify as they happened (v2, while a
 	// Collector's Watch runs), and by the counters' increases between two snapshots.
-	EventsFrom string  `json:"events_from,omitempty"`
-	Errors     []Error `json:"errors"`
+	EventsFrom string `json:"events_from,omitempty"`
+	// Partial says what a quick first snapshot left out (Quick: no namespaces, cgroups, network
+	// or containers yet); empty for a full one.
+	Partial string  `json:"partial,omitempty"`
+	Errors  []Error `json:"errors"`
 }
 
 // Host describes the machine as a whole.

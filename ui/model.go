@@ -46,6 +46,9 @@ type Options struct {
 	// mode's files helper otherwise: the log is root's).
 	AuditLog string
 	OpenFile func(string) (*os.File, error)
+	// First gives the first screen's snapshot at once (probe.Collector.Quick: the processes,
+	// Partial set), the full one being read right after from the Source; nil: the Source's.
+	First Source
 	// Tick schedules the next refresh (tea.Tick when nil); tests give one of their own.
 	Tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
@@ -108,11 +111,18 @@ func New(src Source, opt Options) Model {
 	return Model{src: src, opt: opt, styles: NewStyles(opt.Color), width: 80, height: 24, fetching: true}
 }
 
-// Init takes the first snapshot and reads the audit log.
-func (m Model) Init() tea.Cmd { return tea.Batch(m.fetch(), m.loadAudit()) }
+// Init takes the first snapshot (the quick one when there is one) and reads the audit log.
+func (m Model) Init() tea.Cmd {
+	first := m.fetch()
+	if m.opt.First != nil {
+		first = fetchFrom(m.opt.First)
+	}
+	return tea.Batch(first, m.loadAudit())
+}
 
-func (m Model) fetch() tea.Cmd {
-	src := m.src
+func (m Model) fetch() tea.Cmd { return fetchFrom(m.src) }
+
+func fetchFrom(src Source) tea.Cmd {
 	return func() tea.Msg {
 		s, err := src()
 		return snapshotMsg{s, err}
@@ -174,7 +184,14 @@ func (m Model) gotSnapshot(msg snapshotMsg) (tea.Model, tea.Cmd) {
 		m.err = msg.err
 	} else {
 		m.err = nil
+		if m.snap != nil && m.snap.Partial == "" && msg.snap.Partial != "" {
+			return m, nil // a quick one that came after a full one: nothing to add
+		}
 		m.setSnapshot(msg.snap)
+		if msg.snap.Partial != "" { // the full one at once
+			m.fetching = true
+			return m, m.fetch()
+		}
 	}
 	if m.stale {
 		m.stale = false

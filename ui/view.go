@@ -74,6 +74,9 @@ func (m Model) titleLine() string {
 	if m.paused {
 		t += " · PAUSED"
 	}
+	if m.snap != nil && m.snap.Partial != "" {
+		t += " · reading the rest…"
+	}
 	out := m.styles.Title.Render(render.Fit(t, m.width-12))
 	if m.opt.ReadOnly {
 		out += " " + m.styles.Warn.Render("[READ-ONLY]")
@@ -156,6 +159,8 @@ func (m Model) body() string {
 		return "reading the host…"
 	case m.view == Overview:
 		return m.overview()
+	case m.snap.Partial != "" && m.view != Processes && m.view != Audit:
+		return "  " + m.snap.Partial + "…"
 	}
 	return m.views[m.view].view(m.tableWidth(), m.rowsHigh(), m.styles)
 }

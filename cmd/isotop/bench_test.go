@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,13 +90,26 @@ func countProcs(b *testing.B) int {
 func fillHost(b *testing.B, groups, perGroup int) {
 	before := countProcs(b)
 	for range groups {
-		// The shell is init of a new pid namespace: killing it makes the kernel kill its sleeps.
-		cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt "+strconv.Itoa(perGroup)+" ]; do sleep 3600 & i=$((i+1)); done; wait")
+		// The shell is init of a new pid namespace: killing it makes the kernel kill the rest.
+		// Each extra process is a forked shell blocked reading a pipe that is never written
+		// (no exec: thousands start in seconds).
+		r, w, err := os.Pipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { w.Close() })
+		cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt "+strconv.Itoa(perGroup)+" ]; do read x <&3 & i=$((i+1)); done; wait")
+		cmd.ExtraFiles = []*os.File{r}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL,
 			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC}
 		probetest.Start(b, cmd)
+		r.Close()
 	}
-	probetest.WaitFor(b, "the extra processes", func() bool { return countProcs(b) >= before+groups*(perGroup+1) })
+	for deadline := time.Now().Add(2 * time.Minute); countProcs(b) < before+groups*(perGroup+1); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d processes after 2 minutes, not %d", countProcs(b), before+groups*(perGroup+1))
+		}
+	}
 	b.Logf("%d processes on the host during the benchmark", countProcs(b))
 }
 
@@ -171,4 +185,85 @@ func cpuTicks(b *testing.B, pid int) (user, system uint64) {
 	user, _ = strconv.ParseUint(f[11], 10, 64)
 	system, _ = strconv.ParseUint(f[12], 10, 64)
 	return user, system
+}
+
+// BenchmarkFirstFrame starts the TUI in tmux on a host with about 4000 processes (ISOTOP_BENCH_PROCS
+// for another number) and reports, per start, the time from its exec to the first frame with data
+// (the title's process count) and to the whole host (the Overview's cgroups, which need the full
+// read). tmux copies what the program writes to a pipe as it comes (pipe-pane), read here: no
+// screen polling in between. The pane's shell writes the clock just before it execs isotop.
+func BenchmarkFirstFrame(b *testing.B) {
+	probetest.Live(b)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		b.Skip("needs tmux")
+	}
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "isotop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	want := 4000
+	if v, err := strconv.Atoi(os.Getenv("ISOTOP_BENCH_PROCS")); err == nil {
+		want = v
+	}
+	if n := countProcs(b); n < want {
+		fillHost(b, 16, (want-n)/16)
+	}
+	socket := filepath.Join(dir, "tmux")
+	tmux := func(args ...string) {
+		if out, err := exec.Command("tmux", append([]string{"-S", socket}, args...)...).CombinedOutput(); err != nil {
+			b.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+	}
+	b.Cleanup(func() { _ = exec.Command("tmux", "-S", socket, "kill-server").Run() })
+	tmux("new-session", "-d", "-s", "keep", "sleep", "3600") // the server lives between the starts
+	var first, full []float64
+	for b.Loop() {
+		fifo, stamp := filepath.Join(dir, "out"), filepath.Join(dir, "t0")
+		_ = os.Remove(fifo)
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		tmux("new-session", "-d", "-s", "ff", "-x", "120", "-y", "40", "sh", "-c",
+			"read go; date +%s%N > "+stamp+"; exec env NO_COLOR=1 "+bin+" --interval 10s")
+		tmux("pipe-pane", "-t", "ff", "-o", "cat > "+fifo)
+		f, err := os.Open(fifo)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tmux("send-keys", "-t", "ff", "Enter")
+		at := readUntil(f, " procs", "busiest cgroups")
+		t1, t2 := at[0], at[1]
+		f.Close()
+		data, _ := os.ReadFile(stamp)
+		ns, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+		t0 := time.Unix(0, ns)
+		first, full = append(first, float64(t1.Sub(t0).Microseconds())/1000), append(full, float64(t2.Sub(t0).Microseconds())/1000)
+		tmux("kill-session", "-t", "ff")
+	}
+	b.Logf("%d processes: first frame with data %v ms, the whole host %v ms", countProcs(b), first, full)
+	b.ReportMetric(median(first), "first-frame-ms")
+	b.ReportMetric(median(full), "whole-host-ms")
+}
+
+// readUntil reads r until each of whats has come (possibly split between reads, in any order)
+// and returns when each came.
+func readUntil(r io.Reader, whats ...string) []time.Time {
+	at := make([]time.Time, len(whats))
+	var seen []byte
+	buf := make([]byte, 64<<10)
+	for left := len(whats); left > 0; {
+		n, err := r.Read(buf)
+		seen = append(seen, buf[:n]...)
+		for i, w := range whats {
+			if at[i].IsZero() && strings.Contains(string(seen), w) {
+				at[i] = time.Now()
+				left--
+			}
+		}
+		if err != nil {
+			return at
+		}
+	}
+	return at
 }

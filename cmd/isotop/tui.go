@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -80,7 +82,7 @@ func runTUI(args []string, stderr io.Writer) int {
 		ctx, stop := context.WithCancel(context.Background())
 		defer stop()
 		go col.Watch(ctx, nil)
-		src = col.Snapshot
+		src, opt.First = col.Snapshot, col.Quick
 	}
 	// ISOTOP_CPUPROFILE=FILE writes a Go CPU profile of the session, to measure the refresh path
 	// on a real host (go tool pprof FILE).
@@ -100,7 +102,11 @@ func runTUI(args []string, stderr io.Writer) int {
 	// 20 frames a second at most: the screen changes on a key or on a refresh (1 s), and Bubble
 	// Tea's default of 60 wakes the renderer three times as often for nothing (make bench: 5–12%
 	// of isotop's CPU); a key still shows within 50 ms.
-	if _, err := tea.NewProgram(ui.New(src, opt), tea.WithFPS(20)).Run(); err != nil {
+	// Inside tmux, Bubble Tea and its renderer each run `tmux info` to learn whether it passes
+	// true colour (20 ms each, before the first frame): isotop draws in the 16 ANSI colours,
+	// which every tmux passes, so they are not told it runs in tmux.
+	env := slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "TMUX=") })
+	if _, err := tea.NewProgram(ui.New(src, opt), tea.WithFPS(20), tea.WithEnvironment(env)).Run(); err != nil {
 		fmt.Fprintf(stderr, "isotop: %v\n", err)
 		return 1
 	}

@@ -26,6 +26,10 @@ func OverviewText(s *probe.Snapshot, readOnly bool, lockdown string) string {
 		}
 		b.WriteString("\n")
 	}
+	if s.Partial != "" {
+		fmt.Fprintf(&b, "\n%d processes\n%s…\n", len(s.Processes), s.Partial)
+		return b.String()
+	}
 	counts := map[probe.NSKind]int{}
 	for _, ns := range s.Namespaces {
 		counts[ns.Type]++

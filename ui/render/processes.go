@@ -52,15 +52,19 @@ func ProcessTable(s *probe.Snapshot) Table {
 		if cmd == "" {
 			cmd = "[" + p.Comm + "]"
 		}
+		iso, ctr, uid := isolation(p.Isolated), names[p.Container], strconv.Itoa(p.UID)
+		if s.Partial != "" { // not read yet; the command is its name for now
+			iso, ctr, uid, nspid, cmd = "…", "…", "…", "…", p.Comm
+		}
 		cpu, cpuSort := "-", ""
 		if p.CPUPct != nil {
 			cpu, cpuSort = strconv.FormatFloat(*p.CPUPct, 'f', 1, 64), Num(uint64(*p.CPUPct*100)+1)
 		}
 		row := Row{Ref: ProcRef(p.PID), Depth: d,
-			Cells: []string{strconv.Itoa(p.PID), nspid, strconv.Itoa(p.UID), cpu, Bytes(p.RSSBytes), strconv.Itoa(p.Threads),
-				CPUTime(p.CPUUsec), isolation(p.Isolated), names[p.Container], cmd},
+			Cells: []string{strconv.Itoa(p.PID), nspid, uid, cpu, Bytes(p.RSSBytes), strconv.Itoa(p.Threads),
+				CPUTime(p.CPUUsec), iso, ctr, cmd},
 			Sort: []string{Num(uint64(p.PID)), nspid, Num(uint64(p.UID)), cpuSort, Num(p.RSSBytes), Num(uint64(p.Threads)),
-				Num(p.CPUUsec), isolation(p.Isolated), names[p.Container], cmd},
+				Num(p.CPUUsec), iso, ctr, cmd},
 			Expand: func() More { return processMore(s, p) }}
 		t.Rows = append(t.Rows, row)
 		for _, c := range children[p.PID] {
