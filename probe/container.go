@@ -255,7 +255,7 @@ func (fs FS) fill(c *Container, s *Snapshot, idx map[int]int, meta *runtimeMeta,
 	}
 	c.NetNS = c.Namespaces.Net
 	if uts := c.Namespaces.UTS; uts != 0 && uts != s.Host.NS.UTS && fs.live() {
-		c.Hostname = fs.hostname(c.PID, meta.errs)
+		c.Hostname = fs.hostname(c.PID, uts, meta.errs)
 	}
 	// An isolated tree that set a hostname of its own is known by it (nsenter -t PID -u hostname);
 	// one that kept the host's (unshare --uts alone copies it) stays named by its command.

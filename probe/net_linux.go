@@ -183,9 +183,31 @@ func (fs FS) opener() Opener {
 	return threadOpener{}
 }
 
-// dialNetns opens a netlink socket inside the network namespace at path.
-func (fs FS) dialNetns(path string) (*nsConn, error) {
-	nsfd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+// errMoved is the error of a namespace link that no longer leads to the namespace it was read as:
+// its process moved (setns without exec) since isotop read its links, or its pid was reused.
+var errMoved = errors.New("the process is in another namespace now")
+
+// openNS opens the namespace file at path (/proc/PID/ns/KIND, or a bind mount) and checks that it
+// is the namespace want (its inode; 0: any).
+func openNS(path string, want uint64) (int, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || (want != 0 && st.Ino != want) {
+		unix.Close(fd)
+		if err == nil {
+			err = errMoved
+		}
+		return -1, err
+	}
+	return fd, nil
+}
+
+// dialNetns opens a netlink socket inside the network namespace at path, which must be want.
+func (fs FS) dialNetns(path string, want uint64) (*nsConn, error) {
+	nsfd, err := openNS(path, want)
 	if err != nil {
 		return nil, err
 	}
@@ -197,9 +219,9 @@ func (fs FS) dialNetns(path string) (*nsConn, error) {
 	return &nsConn{nl: nl, nsfd: nsfd}, nil
 }
 
-// utsName reads the nodename of the UTS namespace at path (/proc/PID/ns/uts).
-func (fs FS) utsName(path string) (string, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+// utsName reads the nodename of the UTS namespace at path (/proc/PID/ns/uts), which must be want.
+func (fs FS) utsName(path string, want uint64) (string, error) {
+	fd, err := openNS(path, want)
 	if err != nil {
 		return "", err
 	}
@@ -520,18 +542,14 @@ func (fs FS) netNamespaces(namespaces []Namespace, errs *errorList) []NetNamespa
 			out = append(out, nn)
 			continue
 		}
-		var handle string
-		if ns.PID > 0 {
-			handle = fs.Proc + "/" + strconv.Itoa(ns.PID) + "/ns/net"
-		} else if len(ns.Mounts) > 0 {
-			handle = ns.Mounts[0]
-		} else {
+		handles := netnsHandles(fs.Proc, ns)
+		if len(handles) == 0 {
 			out = append(out, nn) // held only by reference: nothing to open
 			continue
 		}
-		c, err := fs.dialNetns(handle)
+		c, handle, err := fs.dialFirst(handles, ns.Inode)
 		if err != nil {
-			if !gone(err) {
+			if !gone(err) && !errors.Is(err, errMoved) {
 				errs.add(handle, err)
 			}
 			out = append(out, nn)
@@ -577,12 +595,35 @@ func (fs FS) netNamespaces(namespaces []Namespace, errs *errorList) []NetNamespa
 	return out
 }
 
-// hostname reads the nodename of process pid's UTS namespace; "" (and an error entry, unless the
-// process is gone) when it cannot.
-func (fs FS) hostname(pid int, errs *errorList) string {
+// netnsHandles are the files through which a network namespace can be opened: its bind mounts
+// first (they cannot move), then a few of its processes' links.
+func netnsHandles(proc string, ns Namespace) []string {
+	h := slices.Clone(ns.Mounts)
+	for i, pid := range ns.PIDs {
+		if i == 3 {
+			break
+		}
+		h = append(h, proc+"/"+strconv.Itoa(pid)+"/ns/net")
+	}
+	return h
+}
+
+// dialFirst dials the first of handles that still leads to the namespace want.
+func (fs FS) dialFirst(handles []string, want uint64) (c *nsConn, handle string, err error) {
+	for _, handle = range handles {
+		if c, err = fs.dialNetns(handle, want); err == nil || !(gone(err) || errors.Is(err, errMoved)) {
+			return c, handle, err
+		}
+	}
+	return nil, handle, err
+}
+
+// hostname reads the nodename of process pid's UTS namespace, which must be want; "" (and an
+// error entry, unless the process is gone or has moved) when it cannot.
+func (fs FS) hostname(pid int, want uint64, errs *errorList) string {
 	path := fs.Proc + "/" + strconv.Itoa(pid) + "/ns/uts"
-	name, err := fs.utsName(path)
-	if err != nil && !gone(err) {
+	name, err := fs.utsName(path, want)
+	if err != nil && !gone(err) && !errors.Is(err, errMoved) {
 		errs.add(path, err)
 	}
 	return name

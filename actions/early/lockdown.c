@@ -337,11 +337,21 @@ static void close_all_but(int keep) {
 
 static uid_t helper_uid; // set before the filter, which has no getuid
 
+// The helper's own network and UTS namespaces, to which it returns after each request: a process
+// that stayed in the namespace it last served would look, to any isotop's probe (whose cache
+// keeps a process's namespace links between its full reads), like a process of that namespace,
+// and lend it its name and pid.
+static int home_net = -1, home_uts = -1;
+
 // isotop_helper_profile: see the top of this file.
 int isotop_helper_profile(const struct isotop_identity *id, int sock) {
 	static const int keep[] = {CAP_SYS_ADMIN};
 	close_all_but(sock);
 	if (chdir("/") != 0)
+		return -1;
+	home_net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	home_uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+	if (home_net < 0 || home_uts < 0)
 		return -1;
 	pid_t parent = getppid();
 	if (become(id, keep, 1) != 0)
@@ -479,6 +489,9 @@ void isotop_helper_serve(int sock) {
 		}
 		for (int i = 0; i < nfd; i++)
 			close(fds[i]);
+		// Home again before the answer goes: the socket stays in the namespace it was made in.
+		if (setns(home_net, CLONE_NEWNET) != 0 || setns(home_uts, CLONE_NEWUTS) != 0)
+			_exit(1); // it could not leave a namespace it served: serve no more
 		reply(sock, &r, out);
 		if (out >= 0)
 			close(out);

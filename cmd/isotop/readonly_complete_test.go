@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/isotop/isotop/actions/early"
 	"github.com/isotop/isotop/probe"
@@ -248,4 +250,67 @@ func TestReadOnlyTUIComplete(t *testing.T) {
 	}
 	ro.keys("q")
 	probetest.WaitFor(t, "read-only isotop to quit", func() bool { return !ro.alive() })
+}
+
+// TestReadOnlyHelperGoesHome: read-only mode's namespace helper enters each network and UTS
+// namespace it serves and leaves it again: between requests it is in isotop's own namespaces. A
+// helper that stayed where it last served looked, to any isotop's probe (which keeps a process's
+// namespace links between its full reads), like a member of that namespace: it lent a container's
+// network namespace another's links and appeared as a container itself.
+func TestReadOnlyHelperGoesHome(t *testing.T) {
+	probetest.NetnsAdd(t) // a namespace of another than isotop's to serve
+	bin := buildBinary(t)
+	tm := startTmux(t, 120, 40, "ISOTOP_READONLY=1", bin, "--interval", "500ms")
+	tm.waitFor("busiest cgroups")
+	tm.waitFor("READ-ONLY")
+	main := paneChild(t, tm)
+	helpers := childrenOf(t, main)
+	if len(helpers) == 0 {
+		t.Fatalf("isotop (pid %d) has no helper", main)
+	}
+	tm.keys("w") // the Network view: its links come through the helper every refresh
+	tm.waitFor("[w Net")
+	// Ten looks, 100 ms apart, over refreshes every 500 ms: a request lasts microseconds, so a
+	// helper that goes home is found away once at most; one that stays is away every time.
+	away := map[string]int{}
+	for range 10 {
+		time.Sleep(100 * time.Millisecond)
+		for _, h := range helpers {
+			for _, k := range []string{"net", "uts"} {
+				home, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", main, k))
+				if now, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", h, k)); err == nil && now != home {
+					away[fmt.Sprintf("helper %d in %s (isotop in %s)", h, now, home)]++
+				}
+			}
+		}
+	}
+	for where, n := range away {
+		if n > 1 {
+			t.Errorf("%s in %d of 10 looks: it stays where it last served", where, n)
+		}
+	}
+}
+
+// paneChild is the pid of the program in the tmux pane (env exec'd it).
+func paneChild(t *testing.T, tm *tmuxTerm) int {
+	pid, err := strconv.Atoi(strings.TrimSpace(tm.run("list-panes", "-t", tm.session, "-F", "#{pane_pid}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// childrenOf lists pid's child processes (/proc/PID/task/*/children).
+func childrenOf(t *testing.T, pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		data, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(data)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
