@@ -90,6 +90,11 @@ func newCtrSession(t testing.TB, address string) *ctrSession {
 		for _, h := range hierarchies(t) {
 			removeCgroupDir(t, filepath.Join(h.mount, s.ns))
 		}
+		// Its state directories for the namespace stay behind, empty: os.Remove takes only an
+		// empty directory.
+		for _, d := range []string{"/run/containerd/io.containerd.runtime.v2.task", "/run/containerd/runc"} {
+			_ = os.Remove(filepath.Join(d, s.ns))
+		}
 	})
 	tar := filepath.Join(t.TempDir(), "image.tar")
 	Run(t, "podman", "save", "--quiet", "--format", "docker-archive", "-o", tar, s.image)
