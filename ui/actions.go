@@ -132,7 +132,7 @@ func (m *Model) startLimit() {
 		return
 	}
 	if err := m.opt.Actor.Allowed(); err != nil {
-		m.status = "limit " + t.label + ": " + err.Error()
+		m.status = err.Error() + ": not limiting " + t.label // the reason first: a long label wraps after it
 		return
 	}
 	m.over = &limitForm{target: t}
@@ -189,7 +189,7 @@ func (m Model) applyLimit(p *actions.LimitPlan) tea.Cmd {
 // startSandbox opens the sandbox form.
 func (m *Model) startSandbox() {
 	if err := m.opt.Actor.Allowed(); err != nil {
-		m.status = "sandbox: " + err.Error()
+		m.status = err.Error() + ": no sandbox"
 		return
 	}
 	m.over = &sandboxForm{line: line{value: "--net veth --memory 256M --pids 200"}}

@@ -86,6 +86,8 @@ type Model struct {
 	width     int
 	height    int
 	status    string
+	// overviewOff is the Overview's first line on screen (it scrolls).
+	overviewOff int
 
 	audit []actions.AuditRecord
 	// auditOpen are the audit's intents with no result, by index into audit.

@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"io/fs"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/isotop/isotop/probe"
@@ -157,8 +159,12 @@ func TestAlertLevels(t *testing.T) {
 	if !strings.Contains(out, "‼") || !strings.Contains(out, " !") {
 		t.Errorf("without colour, no ‼ and ! markers:\n%s", out)
 	}
-	if ov := press(m, "o").render(); !strings.Contains(ov, "near their limits") || !strings.Contains(ov, render.AlarmMark) || !strings.Contains(ov, hot) {
-		t.Errorf("the Overview does not list %s near its limit:\n%s", hot, ov)
+	name := hot // named by its container when it is one's
+	if o, ok := render.CgroupOwners(s)[hot]; ok {
+		name = o.Label
+	}
+	if ov := press(m, "o").render(); !strings.Contains(ov, "near their limits") || !strings.Contains(ov, render.AlarmMark) || !strings.Contains(ov, name) {
+		t.Errorf("the Overview does not list %s near its limit:\n%s", name, ov)
 	}
 	m.styles = NewStyles(true)
 	if out := m.render(); strings.Contains(out, "‼") || !strings.Contains(out, "\x1b[1;91m") && !strings.Contains(out, "\x1b[1;31m") && !strings.Contains(out, "91m") {
@@ -178,5 +184,40 @@ func TestStatusWraps(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("the message's %q is not on screen:\n%s", w, out)
 		}
+	}
+}
+
+// TestAuditErrorShown: an audit log that cannot be read says so in the Audit view (read-only mode's
+// files helper may not read every path), where "(nothing)" would claim there was nothing; a log
+// not made yet is empty.
+func TestAuditErrorShown(t *testing.T) {
+	m := modelOf(t, fixtureSnapshot(t), 100, 30)
+	m.opt.AuditLog = "/tmp/elsewhere/audit.jsonl"
+	m.auditErr = &fs.PathError{Op: "open", Path: m.opt.AuditLog, Err: syscall.EACCES}
+	out := press(m, "a").render()
+	if !strings.Contains(out, "the audit log cannot be read") || !strings.Contains(out, "permission denied") || strings.Contains(out, "(nothing)") {
+		t.Errorf("the Audit view hides why it is empty:\n%s", out)
+	}
+	m.auditErr = &fs.PathError{Op: "open", Path: m.opt.AuditLog, Err: syscall.ENOENT}
+	if out := press(m, "a").render(); !strings.Contains(out, "(nothing)") {
+		t.Errorf("a log not made yet is not shown as empty:\n%s", out)
+	}
+}
+
+// TestOverviewScrolls: an Overview longer than the screen says how much is below, and ↓ brings
+// its last lines (the latest cgroup events) into view.
+func TestOverviewScrolls(t *testing.T) {
+	m := modelOf(t, fixtureSnapshot(t), 80, 14)
+	out := m.render()
+	if !strings.Contains(out, "more lines") || strings.Contains(out, "recent cgroup events") {
+		t.Fatalf("a long Overview at 80x14 does not say there is more:\n%s", out)
+	}
+	m = press(m, "down", "down", "down", "down", "down", "down", "down", "down", "down", "down")
+	out = m.render()
+	if !strings.Contains(out, "lines above") || !strings.Contains(out, "recent cgroup events") {
+		t.Errorf("scrolled down, the Overview does not show its end:\n%s", out)
+	}
+	if lines := strings.Split(out, "\n"); len(lines) != 14 {
+		t.Errorf("%d lines, want 14", len(lines))
 	}
 }

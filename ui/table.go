@@ -109,23 +109,35 @@ func (t *tableModel) toggleFold(height int) {
 	t.apply(height)
 }
 
-// measure finds each Keep column's widest cell among the rows shown (whole, not only the window:
-// the columns do not move as the rows scroll), markers included.
+// measure finds each column's widest cell among the rows shown (whole, not only the window: the
+// columns do not move as the rows scroll), markers included; the flexible ones take what is left
+// and are not measured.
 func (t *tableModel) measure() {
 	cols := t.table.Columns
 	t.widest = make([]int, len(cols))
 	for j, c := range cols {
-		if !c.Keep {
+		if c.Flex && !c.Keep {
 			continue
 		}
 		for i := range t.shown {
 			r := &t.shown[i].Row
 			if j < len(r.Cells) {
-				w := lipgloss.Width(r.Cells[j]) + markerWidth(r, j)
+				w := cellWidth(r.Cells[j]) + markerWidth(r, j)
 				t.widest[j] = max(t.widest[j], w)
 			}
 		}
 	}
+}
+
+// cellWidth is a cell's width on screen: its length for ASCII (most cells, and the cheap case on
+// a host of thousands of rows), else lipgloss's measure.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 || s[i] < 0x20 {
+			return lipgloss.Width(s)
+		}
+	}
+	return len(s)
 }
 
 // markerWidth is the room an alert marker takes after a cell (NO_COLOR draws it as text).
@@ -190,8 +202,9 @@ func (t *tableModel) view(width, height int, st Styles) string {
 	head := "  "
 	for i, c := range t.table.Columns {
 		title := c.Title
-		if t.sortCol == i+1 {
-			title += map[bool]string{false: "▲", true: "▼"}[t.sortDesc]
+		if t.sortCol == i+1 { // the marker always shows: the title gives way
+			title = render.Fit(title, max(1, w[i]-1)) + map[bool]string{false: "▲", true: "▼"}[t.sortDesc]
+			title = strings.Replace(title, "…", "", 1)
 		}
 		if w[i] > 0 {
 			head += render.Pad(title, w[i], c.Right) + " "
@@ -226,6 +239,9 @@ func (t *tableModel) line(i int, w []int, width int, st Styles) string {
 		cell := ""
 		if j < len(r.Cells) {
 			cell = r.Cells[j]
+		}
+		if j == t.table.TreeCol && r.FlatName != "" && (t.sortCol != 0 || t.flat) {
+			cell = r.FlatName // out of its tree, a row says where it is (a cgroup's whole path)
 		}
 		if j == t.table.TreeCol {
 			if n, ok := t.folded[r.Ref]; ok && t.sortCol == 0 && !t.flat {

@@ -91,8 +91,11 @@ func (m *Model) viewKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case t.ClearFilter.matches(msg):
 		tab.filter = ""
 		tab.apply(m.rowsHigh())
-	case t.Sort.matches(msg):
-		tab.sortCol = (tab.sortCol + 1) % (len(tab.table.Columns) + 1)
+	case t.Sort.matches(msg): // the next column on screen (a narrow terminal hides some)
+		w := render.Widths(tab.table.Columns, tab.widest, m.tableWidth())
+		for tab.sortCol = (tab.sortCol + 1) % (len(w) + 1); tab.sortCol > 0 && w[tab.sortCol-1] == 0; {
+			tab.sortCol = (tab.sortCol + 1) % (len(w) + 1)
+		}
 		tab.apply(m.rowsHigh())
 	case t.Reverse.matches(msg):
 		tab.sortDesc = !tab.sortDesc
@@ -124,6 +127,9 @@ func (m *Model) orderKey(msg tea.KeyPressMsg) bool {
 		default:
 			tab.sortCol, tab.sortDesc = col+1, true
 		}
+		if col >= 0 && render.Widths(tab.table.Columns, tab.widest, m.tableWidth())[col] == 0 {
+			m.status = "sorted by " + tab.table.Columns[col].Title + ", a column this width hides (a wider terminal shows it)"
+		}
 		tab.apply(m.rowsHigh())
 		return true
 	}
@@ -147,6 +153,16 @@ func (m *Model) orderKey(msg tea.KeyPressMsg) bool {
 // moveKey moves the cursor.
 func (m *Model) moveKey(msg tea.KeyPressMsg) bool {
 	t, k, tab := m.rowsHigh(), keys.table, m.table()
+	if m.view == Overview { // the Overview scrolls: at 80x24 the events may be below the fold
+		moves := map[*binding]int{&k.Up: -1, &k.Down: 1, &k.PageUp: -t, &k.PageDown: t, &k.Home: -1 << 20, &k.End: 1 << 20}
+		for b, d := range moves {
+			if b.matches(msg) {
+				m.overviewOff = max(0, min(m.overviewOff+d, 1<<20))
+				return true
+			}
+		}
+		return false
+	}
 	switch {
 	case k.Up.matches(msg):
 		tab.move(-1, t)

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -33,7 +35,7 @@ func (m Model) render() string {
 	b.WriteByte('\n')
 	body := m.withSidePane(m.body())
 	if m.over != nil { // its keys are on the status line
-		inner := min(m.width-2, 100) - 4 // the box's border and padding
+		inner := min(m.width-2, 140) - 4 // the box's border and padding
 		body = m.box(strings.TrimRight(m.over.text(&m, inner, m.bodyHeight()-2), "\n"))
 	}
 	lines := strings.Split(body, "\n")
@@ -161,13 +163,24 @@ func (m Model) body() string {
 		return m.overview()
 	case m.snap.Partial != "" && m.view != Processes && m.view != Audit:
 		return "  " + m.snap.Partial + "…"
+	case m.view == Audit && m.auditErr != nil && len(m.audit) == 0 && !errors.Is(m.auditErr, fs.ErrNotExist):
+		return "  the audit log cannot be read: " + render.Clean(m.auditErr.Error()) // not "nothing", which would be a claim
 	}
 	return m.views[m.view].view(m.tableWidth(), m.rowsHigh(), m.styles)
 }
 
 // overview is the Overview's text, its values near their limits coloured by level.
 func (m Model) overview() string {
-	lines := strings.Split(render.OverviewText(m.snap, m.opt.ReadOnly, m.opt.Lockdown), "\n")
+	lines := strings.Split(strings.TrimRight(render.OverviewText(m.snap, m.opt.ReadOnly, m.opt.Lockdown), "\n"), "\n")
+	h := m.bodyHeight() + 1
+	if off := min(m.overviewOff, max(0, len(lines)-h+1)); len(lines) > h || off > 0 {
+		if off > 0 {
+			lines = append([]string{fmt.Sprintf("↑ %d lines above (%s)", off, keys.table.Up.Help().Key)}, lines[off+1:]...)
+		}
+		if len(lines) > h {
+			lines = append(lines[:h-1], fmt.Sprintf("↓ %d more lines (%s)", len(lines)-h+1, keys.table.Up.Help().Key))
+		}
+	}
 	for i, l := range lines {
 		switch {
 		case strings.HasPrefix(l, render.AlarmMark):
@@ -225,5 +238,5 @@ func (m Model) withSidePane(body string) string {
 }
 
 func (m Model) box(text string) string {
-	return m.styles.Box.Width(min(m.width-2, 100)).Render(text)
+	return m.styles.Box.Width(min(m.width-2, 140)).Render(text)
 }

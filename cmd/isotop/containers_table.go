@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/isotop/isotop/probe"
 	"github.com/isotop/isotop/ui/render"
@@ -16,7 +17,11 @@ func writeContainers(w io.Writer, s *probe.Snapshot) {
 	if len(s.Containers) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nCONTAINERS\n%-9s %-22s %-14s %-10s %7s %5s %-18s %s\n", "RUNTIME", "NAME", "HOSTNAME", "INIT", "PID", "PROCS", "IMAGE/POD", "NETWORK")
+	// Columns as wide as their widest value: a table read from a file or a pipe cuts nothing.
+	fmt.Fprint(w, "\nCONTAINERS\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	defer tw.Flush()
+	fmt.Fprintln(tw, "RUNTIME\tNAME\tHOSTNAME\tINIT\tPID\tPROCS\tIMAGE/POD\tNETWORK")
 	names := render.NetNames(s)
 	byKey := make(map[string]*probe.Container, len(s.Containers))
 	for i := range s.Containers {
@@ -36,7 +41,7 @@ func writeContainers(w io.Writer, s *probe.Snapshot) {
 			host = "-"
 		}
 		name := strings.Repeat(" ", r.Depth) + render.ContainerName(c)
-		fmt.Fprintf(w, "%-9s %-22s %-14s %-10s %7d %5d %-18s %s\n", c.Runtime, truncate(name, 22), truncate(host, 14), render.InitName(c),
-			c.PID, len(c.PIDs), truncate(what, 18), render.ContainerNetwork(s, c, names))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", c.Runtime, render.Clean(name), render.Clean(host), render.InitName(c),
+			c.PID, len(c.PIDs), render.Clean(what), render.Clean(render.ContainerNetwork(s, c, names)))
 	}
 }

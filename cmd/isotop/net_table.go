@@ -22,7 +22,7 @@ func writeNetwork(w io.Writer, s *probe.Snapshot) {
 		if n.Inode == s.Host.NS.Net {
 			label = "host"
 		}
-		fmt.Fprintf(w, "net:[%d] %s, %d processes\n", n.Inode, truncate(label, 50), n.Processes)
+		fmt.Fprintf(w, "net:[%d] %s, %d processes\n", n.Inode, render.Clean(label), n.Processes)
 		for _, l := range n.Links {
 			var extra []string
 			if len(l.Addrs) > 0 {
@@ -39,7 +39,7 @@ func writeNetwork(w io.Writer, s *probe.Snapshot) {
 				if p.NetNS == n.Inode {
 					where = "here"
 				}
-				extra = append(extra, "↔ "+truncate(where, 20)+":"+p.Name)
+				extra = append(extra, "↔ "+render.Clean(where)+":"+p.Name) // the peer is never cut
 			}
 			fmt.Fprintf(w, "  %3d %-15s %-8s %-7s %s\n", l.Index, truncate(l.Name, 15), l.Kind, l.State, strings.Join(extra, ", "))
 		}

@@ -16,18 +16,12 @@ func CgroupTable(s *probe.Snapshot) Table {
 		{Title: "CPU%", Width: 5, Right: true}, {Title: "CPUS", Width: 5, Right: true, Drop: 3}, {Title: "MEMORY", Width: 17, Keep: true},
 		{Title: "PIDS", Width: 8, Right: true, Keep: true}, {Title: "PSI", Width: 5, Right: true, Drop: 2},
 		{Title: "THROTL", Width: 6, Right: true, Drop: 1}}}
-	owner := map[string]*probe.Container{}
-	for i := range s.Containers {
-		if cg := s.Containers[i].Cgroup; cg != "" {
-			owner[cg] = &s.Containers[i]
-		}
-	}
+	owners := CgroupOwners(s)
 	for i := range s.Cgroups {
 		c := &s.Cgroups[i]
-		name, match := path.Base(c.Path), c.Path
-		if ct := owner[c.Path]; ct != nil { // the container's name first, its id shortened
-			label := ct.Runtime + ":" + ContainerName(ct)
-			name, match = label+"  "+shortenID(name, ct.ID), c.Path+" "+label
+		name, match, flat := path.Base(c.Path), c.Path, c.Path
+		if o, ok := owners[c.Path]; ok { // the container's (or pod's) name first, its id shortened
+			name, match, flat = o.Label+"  "+shortenID(name, o.ID), c.Path+" "+o.Label, o.Label+"  "+shortenID(c.Path, o.ID)
 		}
 		depth := strings.Count(c.Path, "/")
 		if c.Path == "/" {
@@ -65,7 +59,7 @@ func CgroupTable(s *probe.Snapshot) Table {
 		if c.Pressure != nil && c.Pressure.CPU != nil && c.Pressure.CPU.Some != nil {
 			psi = fmt.Sprintf("%.1f", c.Pressure.CPU.Some.Avg10)
 		}
-		t.Rows = append(t.Rows, Row{Ref: CgroupRef(c.Path), Depth: depth, Match: match, Alert: alert, Cells: []string{name, strconv.Itoa(c.Procs), cpuPct, cpus, mem, pids, psi, thr},
+		t.Rows = append(t.Rows, Row{Ref: CgroupRef(c.Path), Depth: depth, Match: match, FlatName: flat, Alert: alert, Cells: []string{name, strconv.Itoa(c.Procs), cpuPct, cpus, mem, pids, psi, thr},
 			Sort:   []string{c.Path, Num(uint64(c.Procs)), Num(cpuSort), cpus, Num(memSort), pids, psi, thr},
 			Expand: func() More { return cgroupMore(s, c) }})
 	}
@@ -191,6 +185,32 @@ func limitStr(l *probe.Limit) string {
 		return "max"
 	}
 	return Bytes(uint64(*l))
+}
+
+// Owner is what a cgroup belongs to, for people: "podman:web", "pod shop/web-7d9f", and the id
+// its path holds.
+type Owner struct{ Label, ID string }
+
+// CgroupOwners names the cgroups of containers and of pods (a pod's cgroup holds its containers').
+func CgroupOwners(s *probe.Snapshot) map[string]Owner {
+	owners := map[string]Owner{}
+	for i := range s.Containers {
+		c := &s.Containers[i]
+		if c.Cgroup == "" {
+			continue
+		}
+		owners[c.Cgroup] = Owner{c.Runtime + ":" + ContainerName(c), c.ID}
+		if c.Pod == nil || c.Pod.Name == "" {
+			continue
+		}
+		// The pod's cgroup: pod<uid> (cgroupfs) or kubepods-…-pod<uid with _>.slice (systemd).
+		pod := path.Dir(c.Cgroup)
+		base := path.Base(pod)
+		if _, taken := owners[pod]; !taken && (strings.Contains(base, c.Pod.UID) || strings.Contains(base, strings.ReplaceAll(c.Pod.UID, "-", "_"))) {
+			owners[pod] = Owner{"pod " + c.Pod.Namespace + "/" + c.Pod.Name, ""}
+		}
+	}
+	return owners
 }
 
 // shortenID shortens a container's 64-digit id in a cgroup's name to 12 and "…"
@@ -385,7 +405,7 @@ func cpusExplain(f cgroupFiles, hostCPUs int) Explanation {
 }
 
 func memoryExplain(f cgroupFiles) Explanation {
-	e := Explanation{Meaning: "memory charged to the cgroup (page cache included) against the tightest limit from the root down; ↑ when an ancestor sets it. The bar is the usage in eighths of a cell; the kernel keeps a limit in whole pages (a write of 50000000 reads back as 49999872): i shows the exact bytes"}
+	e := Explanation{Meaning: "memory charged to the cgroup (page cache included) against the tightest limit from the root down; ↑ when an ancestor sets it. The bar is the usage in eighths of a cell; the kernel keeps a limit in whole pages (a write of 50000000 reads back as 49999872)"}
 	m := f.c.Memory
 	d, v := f.dir("memory")
 	if m == nil || m.Current == nil || d == "" {
@@ -411,6 +431,10 @@ func memoryExplain(f cgroupFiles) Explanation {
 		}
 	default:
 		e.Meaning += "; it has no " + limit + " (the root): nothing limits it"
+	}
+	e.Meaning += fmt.Sprintf(". Exactly: %d bytes used", *m.Current)
+	if l := m.EffectiveMax; l != nil && *l != probe.Unlimited {
+		e.Meaning += fmt.Sprintf(" of %d (%s)", uint64(*l), Bytes(uint64(*l)))
 	}
 	return e
 }

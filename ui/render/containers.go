@@ -106,7 +106,7 @@ func containerMore(s *probe.Snapshot, c *probe.Container, cg *probe.Cgroup, name
 	}
 	slices.SortStableFunc(m.Jumps[1:], func(a, b Jump) int { return strings.Compare(a.Label, b.Label) })
 	m.Explain = containerExplain(s, c, cg)
-	m.Detail = []string{fmt.Sprintf("%s container %s", c.Runtime, c.Name), "", "id         " + c.ID}
+	m.Detail = []string{fmt.Sprintf("%s container %s", c.Runtime, ContainerName(c)), "", "id         " + c.ID}
 	if c.Image != "" {
 		m.Detail = append(m.Detail, "image      "+c.Image)
 	}

@@ -272,6 +272,9 @@ func verify(s *probe.Snapshot, v ViewID, col, key, cell, out string) string {
 				return ""
 			}
 			return count()
+		case "CONTAINER":
+			name, _, _ := strings.Cut(cell, " +")
+			return named(name, has)
 		case "OWNER":
 			if out == cell || (cell == "-" && (out == "" || out == "0")) { // lsns: 0 for the top
 				return ""

@@ -12,7 +12,8 @@ import (
 func NamespaceTable(s *probe.Snapshot) Table {
 	t := Table{Columns: []Column{{Title: "TYPE", Width: 6}, {Title: "NS", Width: 13},
 		{Title: "PROCS", Width: 5, Right: true}, {Title: "PID", Width: 7, Right: true}, {Title: "OWNER", Width: 10, Right: true},
-		{Title: "COMMAND / HELD BY", Width: 20, Flex: true}}, TreeCol: 1}
+		{Title: "CONTAINER", Width: 12, Drop: 1}, {Title: "COMMAND / HELD BY", Width: 20, Flex: true}}, TreeCol: 1}
+	in := namespaceContainers(s)
 	byKind := map[probe.NSKind][]*probe.Namespace{}
 	index := map[Ref]*probe.Namespace{}
 	for i := range s.Namespaces {
@@ -46,16 +47,43 @@ func NamespaceTable(s *probe.Snapshot) Table {
 			if ns.PID > 0 {
 				pid = strconv.Itoa(ns.PID)
 			}
+			ctr := ""
+			if cs := in[NSRef(ns.Type, ns.Inode)]; len(cs) > 0 {
+				ctr = ContainerName(cs[0])
+				if len(cs) > 1 {
+					ctr += fmt.Sprintf(" +%d", len(cs)-1)
+				}
+			}
 			t.Rows = append(t.Rows, Row{Ref: NSRef(ns.Type, ns.Inode), Depth: depth[ns.Inode],
-				Cells:  []string{string(ns.Type), strconv.FormatUint(ns.Inode, 10), strconv.Itoa(ns.Processes), pid, owner, held},
-				Sort:   []string{string(ns.Type), Num(ns.Inode), Num(uint64(ns.Processes)), Num(uint64(ns.PID)), owner, held},
-				Expand: func() More { return namespaceMore(s, ns, index) }})
+				Cells:  []string{string(ns.Type), strconv.FormatUint(ns.Inode, 10), strconv.Itoa(ns.Processes), pid, owner, ctr, held},
+				Sort:   []string{string(ns.Type), Num(ns.Inode), Num(uint64(ns.Processes)), Num(uint64(ns.PID)), owner, ctr, held},
+				Expand: func() More { return namespaceMore(s, ns, index, in[NSRef(ns.Type, ns.Inode)]) }})
 		}
 	}
 	return t
 }
 
-func namespaceMore(s *probe.Snapshot, ns *probe.Namespace, index map[Ref]*probe.Namespace) More {
+// namespaceContainers lists, per namespace that is not the host's, the containers in it (a pod's
+// sandbox first: it holds the pod's net, ipc and uts).
+func namespaceContainers(s *probe.Snapshot) map[Ref][]*probe.Container {
+	in := map[Ref][]*probe.Container{}
+	for i := range s.Containers {
+		c := &s.Containers[i]
+		for _, k := range probe.Kinds {
+			if ino := c.Namespaces.Get(k); ino != 0 && ino != s.Host.NS.Get(k) {
+				r := NSRef(k, ino)
+				if c.Sandbox {
+					in[r] = append([]*probe.Container{c}, in[r]...)
+				} else {
+					in[r] = append(in[r], c)
+				}
+			}
+		}
+	}
+	return in
+}
+
+func namespaceMore(s *probe.Snapshot, ns *probe.Namespace, index map[Ref]*probe.Namespace, in []*probe.Container) More {
 	var m More
 	if ns.PID > 0 {
 		m.Jumps = append(m.Jumps, Jump{"lowest process", Processes, ProcRef(ns.PID)})
@@ -69,14 +97,12 @@ func namespaceMore(s *probe.Snapshot, ns *probe.Namespace, index map[Ref]*probe.
 	if ns.Parent != nil {
 		m.Jumps = append(m.Jumps, Jump{"parent", Namespaces, NSRef(ns.Type, *ns.Parent)})
 	}
-	m.Explain = namespaceExplain(ns)
+	m.Explain = namespaceExplain(ns, in)
 	m.Detail = append(m.Detail, fmt.Sprintf("%s namespace %d", ns.Type, ns.Inode), "")
 	m.Detail = append(m.Detail, fmt.Sprintf("processes  %d", ns.Processes))
-	for i := range s.Containers { // the containers in it (a pod's share their net, ipc and uts)
-		if c := &s.Containers[i]; c.Namespaces.Get(ns.Type) == ns.Inode && ns.Inode != s.Host.NS.Get(ns.Type) {
-			m.Detail = append(m.Detail, "container  "+c.Runtime+":"+ContainerName(c))
-			m.Jumps = append(m.Jumps, Jump{"container " + ContainerName(c), Containers, ContainerRef(c.Key())})
-		}
+	for _, c := range in { // the containers in it (a pod's share their net, ipc and uts)
+		m.Detail = append(m.Detail, "container  "+c.Runtime+":"+ContainerName(c))
+		m.Jumps = append(m.Jumps, Jump{"container " + ContainerName(c), Containers, ContainerRef(c.Key())})
 	}
 	if len(ns.PIDs) > 0 {
 		m.Detail = append(m.Detail, wrapInts("pids      ", ns.PIDs, 200)...)
@@ -210,7 +236,7 @@ func nsHandle(ns *probe.Namespace) (file, cmd string) {
 	return "", ""
 }
 
-func namespaceExplain(ns *probe.Namespace) []Explanation {
+func namespaceExplain(ns *probe.Namespace, in []*probe.Container) []Explanation {
 	file, handle := nsHandle(ns)
 	files := []string{file}
 	if file == "" {
@@ -230,10 +256,16 @@ func namespaceExplain(ns *probe.Namespace) []Explanation {
 	if handle == "" {
 		e[0].Meaning, e[1].Meaning = byRef, byRef
 	}
+	ctr := Explanation{Meaning: "no container is in it"}
+	if len(in) > 0 { // the first container's name, where it comes from
+		ctr = containerNameExplain(in[0])
+		ctr.Meaning = "the container in it (+N: and N more, listed by i): " + ctr.Meaning
+	}
+	e = append(e[:5], ctr, e[5])
 	var held []string
 	if ns.PID > 0 {
 		e[4].Command = fmt.Sprintf("lsns -t %s -n -o NS,ONS | awk '$1 == %d {print $2}'", ns.Type, ns.Inode)
-		e[5].Files = append(e[5].Files, fmt.Sprintf("/proc/%d/cmdline", ns.PID))
+		e[6].Files = append(e[6].Files, fmt.Sprintf("/proc/%d/cmdline", ns.PID))
 		held = append(held, fmt.Sprintf("tr '\\0' ' ' < /proc/%d/cmdline; echo; cat /proc/%d/comm", ns.PID, ns.PID))
 	} else {
 		e[4].Meaning += "; lsns lists only namespaces with processes, and no other tool shows it for this one"
@@ -245,7 +277,7 @@ func namespaceExplain(ns *probe.Namespace) []Explanation {
 		held = append(held, fmt.Sprintf("cat /proc/%d/uid_map", ns.PID))
 	}
 	if len(held) > 0 {
-		e[5].Command = strings.Join(held, "; ") + "   # its command (a kernel thread has no arguments: its name), its bind mounts, its uid map"
+		e[6].Command = strings.Join(held, "; ") + "   # its command (a kernel thread has no arguments: its name), its bind mounts, its uid map"
 	}
 	return e
 }

@@ -155,17 +155,22 @@ func nearLimits(b *strings.Builder, s *probe.Snapshot) {
 		ratio float64
 	}
 	var ns []near
+	owners := CgroupOwners(s)
 	for i := range s.Cgroups {
 		c := &s.Cgroups[i]
+		where := Clean(c.Path)
+		if o, ok := owners[c.Path]; ok {
+			where = o.Label + "  " + shortenID(where, o.ID)
+		}
 		if m := c.Memory; m != nil && m.Current != nil && limitLevel(*m.Current, m.EffectiveMax) != OK {
 			r := float64(*m.Current) / float64(*m.EffectiveMax)
 			ns = append(ns, near{fmt.Sprintf("%s %3.0f%%  memory %s/%s%s  %s", memBar(*m.Current, m.EffectiveMax, 6), 100*r,
-				Bytes(*m.Current), limitStr(m.EffectiveMax), inherited(m.EffectiveMaxFrom, c.Path), Clean(c.Path)), r})
+				Bytes(*m.Current), limitStr(m.EffectiveMax), inherited(m.EffectiveMaxFrom, c.Path), where), r})
 		}
 		if p := c.PIDsCtl; p != nil && p.Current != nil && limitLevel(*p.Current, p.EffectiveMax) != OK {
 			r := float64(*p.Current) / float64(*p.EffectiveMax)
 			ns = append(ns, near{fmt.Sprintf("%s %3.0f%%  pids %d/%d%s  %s", memBar(*p.Current, p.EffectiveMax, 6), 100*r,
-				*p.Current, uint64(*p.EffectiveMax), inherited(p.EffectiveMaxFrom, c.Path), Clean(c.Path)), r})
+				*p.Current, uint64(*p.EffectiveMax), inherited(p.EffectiveMaxFrom, c.Path), where), r})
 		}
 	}
 	if len(ns) == 0 {

@@ -105,11 +105,11 @@ func processMore(s *probe.Snapshot, p *probe.Process) More {
 	m.Explain = processExplain(s, p, ct)
 	m.Detail = []string{fmt.Sprintf("process %d  %s", p.PID, p.Comm), "",
 		fmt.Sprintf("parent     %d", p.PPID),
-		fmt.Sprintf("state      %s, %d threads", p.State, p.Threads),
+		fmt.Sprintf("state      %s, %s", p.State, plural(p.Threads, "thread")),
 		fmt.Sprintf("uid/gid    %d/%d", p.UID, p.GID),
 		fmt.Sprintf("started    %s", p.Started.Local().Format("2006-01-02 15:04:05")),
 		fmt.Sprintf("cpu        %.2f s", float64(p.CPUUsec)/1e6),
-		fmt.Sprintf("rss        %s", Bytes(p.RSSBytes))}
+		fmt.Sprintf("rss        %s (%d bytes)", Bytes(p.RSSBytes), p.RSSBytes)}
 	if len(p.NSPids) > 1 {
 		var chain []string
 		for _, n := range p.NSPids {
@@ -121,7 +121,11 @@ func processMore(s *probe.Snapshot, p *probe.Process) More {
 		m.Detail = append(m.Detail, "cgroup     "+p.Cgroup)
 	}
 	if p.Container != "" {
-		m.Detail = append(m.Detail, "container  "+p.Container)
+		label := p.Container
+		if ct != nil {
+			label = ct.Runtime + ":" + ContainerName(ct) + "  (" + shortenID(p.Container, ct.ID) + ")"
+		}
+		m.Detail = append(m.Detail, "container  "+label)
 	}
 	m.Detail = append(m.Detail, "", "namespaces")
 	for _, k := range probe.Kinds {
@@ -140,6 +144,14 @@ func processMore(s *probe.Snapshot, p *probe.Process) More {
 	}
 	m.Detail = append(m.Detail, "  "+cmd)
 	return m
+}
+
+// plural is n and the word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // CPUTime is CPU time as htop's TIME+ shows it: M:SS.cc, or H:MM:SS past an hour.

@@ -106,6 +106,9 @@ type Row struct {
 	Match string
 	// Alert is a level per cell (nil: all OK), drawn in colour, or with NO_COLOR as a marker.
 	Alert []Level
+	// FlatName replaces the tree column's cell out of the tree (sorted, or flat): a cgroup's
+	// whole path where the tree showed its last element.
+	FlatName string
 	// Expand builds what the row shows on demand (More).
 	Expand func() More
 }

@@ -69,15 +69,17 @@ func Pad(s string, w int, right bool) string {
 }
 
 // Widths gives each column its width in a table total cells wide (the row marker's 2 cells
-// included): a Keep column is as wide as its widest cell (widest[i]); when they do not all fit,
+// included): a Keep column is as wide as its widest cell (widest[i]), up to half the table; when
+// they do not all fit,
 // columns are hidden (width 0) in their Drop order, the highest first, until the flexible ones
-// can have 30 cells, then the flexible ones shrink to 8 if need be; the spare width goes to them.
+// can have 30 cells, then the flexible ones shrink to 8 if need be; the spare width goes first to
+// the other columns whose cells are cut (up to 32 cells), then to the flexible ones.
 func Widths(cols []Column, widest []int, total int) []int {
 	w := make([]int, len(cols))
 	for i, c := range cols {
 		w[i] = c.Width
-		if c.Keep && i < len(widest) {
-			w[i] = max(w[i], widest[i], lipgloss.Width(c.Title)+1)
+		if c.Keep && i < len(widest) { // whole, up to half the width: one odd value does not push out the rest
+			w[i] = max(w[i], min(widest[i], (total-2)/2), lipgloss.Width(c.Title)+1)
 		}
 	}
 	used := func(flexWant int) int {
@@ -114,6 +116,13 @@ func Widths(cols []Column, widest []int, total int) []int {
 	for i, c := range cols {
 		if c.Flex && w[i] > 0 {
 			flex++
+		}
+	}
+	// A column cut short (a hostname, a container's name) grows to its widest cell, up to 32, with
+	// what the flexible ones leave past their 30.
+	for i, c := range cols {
+		if spare := total - used(30); spare > 0 && w[i] > 0 && !c.Flex && i < len(widest) && widest[i] > w[i] {
+			w[i] += min(spare, min(widest[i], max(32, w[i]))-w[i])
 		}
 	}
 	// Flexible columns share the spare width, up to 64 cells each: past that a wide terminal keeps
