@@ -199,7 +199,9 @@ func BenchmarkFirstFrame(b *testing.B) {
 	}
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "isotop")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if other := os.Getenv("ISOTOP_BENCH_BIN"); other != "" { // another build, to compare (an older commit's)
+		bin = other
+	} else if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	want := 4000
