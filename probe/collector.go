@@ -48,13 +48,25 @@ func (c *Collector) Close() {
 func (c *Collector) Quick() (*Snapshot, error) { return c.fs.Quick() }
 
 // Snapshot takes a snapshot and adds the rates and events since the previous one.
-func (c *Collector) Snapshot() (*Snapshot, error) {
+func (c *Collector) Snapshot() (*Snapshot, error) { return c.take(false) }
+
+// Lite is Snapshot for a screen that shows no process's figures (the Cgroups, Containers and
+// Network views): a process read in full less than RecheckPeriod ago is taken as it was, without
+// reading its stat again (4000 system calls a refresh on a host of 4000 processes); new ones are
+// read in full, gone ones are left out, the cgroups are read as always. Its processes have no CPU
+// rate, and their CPU time and RSS are their last full read's.
+func (c *Collector) Lite() (*Snapshot, error) { return c.take(true) }
+
+func (c *Collector) take(lite bool) (*Snapshot, error) {
 	c.snap.Lock()
 	defer c.snap.Unlock()
+	c.procs.lite = lite
 	s, err := c.fs.snapshot(c.procs)
+	c.procs.lite = false
 	if err != nil {
 		return nil, err
 	}
+	s.lite = lite
 	if c.prev != nil {
 		addRates(c.prev, s)
 	}
@@ -177,13 +189,21 @@ func counters(e *CgroupEventCounts) map[string]uint64 {
 	return m
 }
 
-// addRates sets each cgroup's and each process's CPU rate from its usage in prev and cur, and each
-// link's byte rates.
+// addRates sets each cgroup's and each process's CPU rate from its usage in prev and cur (a
+// process's only when neither is lite), and each link's byte rates.
 func addRates(prev, cur *Snapshot) {
 	wall := cur.Taken.Sub(prev.Taken).Microseconds()
 	if wall <= 0 {
 		return
 	}
+	if !prev.lite && !cur.lite { // a lite one's CPU times are older than it
+		processRates(prev, cur, wall)
+	}
+	linkRates(prev, cur, wall)
+}
+
+// processRates sets each process's CPU rate from its CPU time in prev and cur, wall µs apart.
+func processRates(prev, cur *Snapshot, wall int64) {
 	type procKey struct {
 		pid   int
 		start uint64
@@ -202,6 +222,10 @@ func addRates(prev, cur *Snapshot) {
 			p.CPUPct = &rate
 		}
 	}
+}
+
+// linkRates sets each link's byte rates and each cgroup's CPU rate from prev and cur, wall µs apart.
+func linkRates(prev, cur *Snapshot, wall int64) {
 	type linkKey struct {
 		ns  uint64
 		idx int

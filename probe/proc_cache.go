@@ -31,6 +31,9 @@ type procCache struct {
 	entries map[int]*cachedProc
 	held    atomic.Int64 // stat descriptors the entries hold, at most maxHeld
 	maxHeld int64
+	// lite takes a fresh entry as it is, without reading its stat again (Collector.Lite: no
+	// figure of the process is on screen, only where it is).
+	lite bool
 }
 
 type cachedProc struct {
@@ -110,6 +113,11 @@ func (c *procCache) keep(recs []procRecord) {
 // process must be read in full (it is another process, it exec'd, it became a zombie, or its stat
 // could not be read for another reason than having gone) and exited when it has.
 func (r *procReader) readCached(c *procCache, pid int, e *cachedProc, rec *procRecord) (ok, exited bool) {
+	if c.lite { // its pid is listed: the process, or (until its next full read) one that reused it
+		*rec = e.rec
+		rec.checked = e.checked
+		return true, false
+	}
 	var data []byte
 	var err error
 	if e.stat > 0 {

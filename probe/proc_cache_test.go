@@ -143,3 +143,47 @@ func TestCacheSpread(t *testing.T) {
 		t.Error("a cached read is used past the period, or not within it")
 	}
 }
+
+// TestCollectorLite: a lite snapshot takes a cached process as it was, without reading its stat
+// again (the CPU time written meanwhile is not seen), and has no process rates; neither has the
+// full snapshot after it (its CPU times would be measured against older ones), the one after that
+// has them again; a process gone from the listing is gone from a lite snapshot too.
+func TestCollectorLite(t *testing.T) {
+	fs := copyFixture(t)
+	c := NewCollector(fs)
+	s1, err := c.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pid = 8315
+	dir := fs.Proc + "/8315"
+	stat, _ := os.ReadFile(dir + "/stat")
+	write(t, dir+"/stat", strings.Replace(string(stat), " 0 0 0 0 20 0 1 0 38676", " 500 0 0 0 20 0 1 0 38676", 1))
+	lite, err := c.Lite()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := findProc(t, lite, pid); p.CPUUsec != findProc(t, s1, pid).CPUUsec || p.CPUPct != nil {
+		t.Errorf("lite: cpu %d µs (was %d), rate %v: the stat was read again", p.CPUUsec, findProc(t, s1, pid).CPUUsec, p.CPUPct)
+	}
+	full, _ := c.Snapshot()
+	if p := findProc(t, full, pid); p.CPUUsec != findProc(t, s1, pid).CPUUsec+5e6 || p.CPUPct != nil {
+		t.Errorf("the full one after a lite one: cpu %d µs, rate %v (want the new time and no rate)", p.CPUUsec, p.CPUPct)
+	}
+	if p := findProc(t, must(c.Snapshot()), pid); p.CPUPct == nil {
+		t.Errorf("two full ones in a row: no rate")
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(pids(must(c.Lite())), pid) {
+		t.Errorf("a process gone from the listing is still in a lite snapshot")
+	}
+}
+
+func must(s *Snapshot, err error) *Snapshot {
+	if err != nil {
+		panic(err)
+	}
+	return s
+}

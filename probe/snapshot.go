@@ -30,6 +30,8 @@ type Snapshot struct {
 	// or containers yet); empty for a full one.
 	Partial string  `json:"partial,omitempty"`
 	Errors  []Error `json:"errors"`
+
+	lite bool // Collector.Lite's: the processes' figures are their last full read's
 }
 
 // Host describes the machine as a whole.

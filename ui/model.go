@@ -46,6 +46,10 @@ type Options struct {
 	// mode's files helper otherwise: the log is root's).
 	AuditLog string
 	OpenFile func(string) (*os.File, error)
+	// Lite gives the snapshots of a screen that shows no process's figures (every view but
+	// Processes): probe.Collector.Lite, which does not read every process's stat again; nil: the
+	// Source's.
+	Lite Source
 	// First gives the first screen's snapshot at once (probe.Collector.Quick: the processes,
 	// Partial set), the full one being read right after from the Source; nil: the Source's.
 	First Source
@@ -56,6 +60,7 @@ type Options struct {
 type snapshotMsg struct {
 	snap *probe.Snapshot
 	err  error
+	lite bool // from Options.Lite
 }
 
 type tickMsg struct{}
@@ -88,6 +93,7 @@ type Model struct {
 	status    string
 	// overviewOff is the Overview's first line on screen (it scrolls).
 	overviewOff int
+	lite        bool // the snapshot on screen is a lite one (Options.Lite)
 
 	audit []actions.AuditRecord
 	// auditOpen are the audit's intents with no result, by index into audit.
@@ -115,19 +121,25 @@ func New(src Source, opt Options) Model {
 
 // Init takes the first snapshot (the quick one when there is one) and reads the audit log.
 func (m Model) Init() tea.Cmd {
-	first := m.fetch()
+	first := fetchFrom(m.src, false)
 	if m.opt.First != nil {
-		first = fetchFrom(m.opt.First)
+		first = fetchFrom(m.opt.First, false)
 	}
 	return tea.Batch(first, m.loadAudit())
 }
 
-func (m Model) fetch() tea.Cmd { return fetchFrom(m.src) }
+// fetch reads a snapshot: a lite one when the view on screen shows no process's figures.
+func (m Model) fetch() tea.Cmd {
+	if m.opt.Lite != nil && m.view != Processes {
+		return fetchFrom(m.opt.Lite, true)
+	}
+	return fetchFrom(m.src, false)
+}
 
-func fetchFrom(src Source) tea.Cmd {
+func fetchFrom(src Source, lite bool) tea.Cmd {
 	return func() tea.Msg {
 		s, err := src()
-		return snapshotMsg{s, err}
+		return snapshotMsg{s, err, lite}
 	}
 }
 
@@ -190,6 +202,7 @@ func (m Model) gotSnapshot(msg snapshotMsg) (tea.Model, tea.Cmd) {
 			return m, nil // a quick one that came after a full one: nothing to add
 		}
 		m.setSnapshot(msg.snap)
+		m.lite = msg.lite
 		if msg.snap.Partial != "" { // the full one at once
 			m.fetching = true
 			return m, m.fetch()
@@ -255,8 +268,11 @@ func (m *Model) rowsHigh() int   { return max(1, m.bodyHeight()-1) }
 func (m *Model) show(v ViewID) tea.Cmd {
 	m.view = v
 	m.ensure(v)
-	if v == Audit {
+	switch {
+	case v == Audit:
 		return m.loadAudit() // other isotops append to it too
+	case v == Processes && m.lite: // its figures at once, not at the next tick
+		return m.refreshNow()
 	}
 	return nil
 }

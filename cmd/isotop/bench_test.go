@@ -155,7 +155,11 @@ func BenchmarkTUIVsHtop(b *testing.B) {
 	}
 	htopPID, isotopPID := pid("htop"), pid("isotop")
 	time.Sleep(time.Second)
-	tmux("send-keys", "-t", "isotop", "p") // the process list, as htop shows
+	view := "p" // the process list, as htop shows; ISOTOP_BENCH_VIEW=g (Cgroups), c, w, o: another view
+	if v := os.Getenv("ISOTOP_BENCH_VIEW"); v != "" {
+		view = v
+	}
+	tmux("send-keys", "-t", "isotop", view)
 	for b.Loop() {
 		time.Sleep(3 * time.Second) // both past their start
 		hu0, hs0 := cpuTicks(b, htopPID)
@@ -170,8 +174,8 @@ func BenchmarkTUIVsHtop(b *testing.B) {
 		b.ReportMetric(h, "htop-cpu-s")
 		b.ReportMetric(i/h, "isotop/htop")
 	}
-	if s := tmux("capture-pane", "-p", "-t", "isotop"); !strings.Contains(s, "[p Processes]") {
-		b.Errorf("isotop was not showing its process list:\n%s", s)
+	if s := tmux("capture-pane", "-p", "-t", "isotop"); !strings.Contains(s, "["+view+" ") {
+		b.Errorf("isotop was not showing the view %s:\n%s", view, s)
 	}
 }
 

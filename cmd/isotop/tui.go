@@ -82,7 +82,7 @@ func runTUI(args []string, stderr io.Writer) int {
 		ctx, stop := context.WithCancel(context.Background())
 		defer stop()
 		go col.Watch(ctx, nil)
-		src, opt.First = col.Snapshot, col.Quick
+		src, opt.First, opt.Lite = col.Snapshot, col.Quick, col.Lite
 	}
 	// ISOTOP_CPUPROFILE=FILE writes a Go CPU profile of the session, to measure the refresh path
 	// on a real host (go tool pprof FILE).
