@@ -127,7 +127,9 @@ func BenchmarkTUIVsHtop(b *testing.B) {
 		b.Skip("needs tmux")
 	}
 	bin := filepath.Join(b.TempDir(), "isotop")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if other := os.Getenv("ISOTOP_BENCH_BIN"); other != "" { // another build, to compare
+		bin = other
+	} else if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	if n := countProcs(b); n < 4000 {
