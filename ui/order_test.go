@@ -221,3 +221,29 @@ func TestOverviewScrolls(t *testing.T) {
 		t.Errorf("%d lines, want 14", len(lines))
 	}
 }
+
+// TestRefreshKeepsTheCursorOnAContextRow: with a filter, the operator may move onto a dimmed
+// ancestor of a match; a refresh leaves the cursor there (it jumped back to the first match, so
+// that rows below an ancestor could not be reached while refreshes came).
+func TestRefreshKeepsTheCursorOnAContextRow(t *testing.T) {
+	s := fixtureSnapshot(t)
+	m := press(modelOf(t, s, 120, 40), "p", "/")
+	for _, c := range "sleep 600" {
+		m = press(m, string(c))
+	}
+	m = press(m, "enter")
+	tab := &m.views[Processes]
+	ctx := slices.IndexFunc(tab.shown, func(r render.Filtered) bool { return r.Context })
+	if ctx < 0 {
+		t.Fatal("the filter shows no context row")
+	}
+	for tab.cursor != ctx {
+		m = press(m, map[bool]string{true: "down", false: "up"}[tab.cursor < ctx])
+		tab = &m.views[Processes]
+	}
+	at := tab.shown[tab.cursor].Ref
+	m.setSnapshot(fixtureSnapshot(t)) // a refresh
+	if tab := &m.views[Processes]; tab.shown[tab.cursor].Ref != at {
+		t.Errorf("a refresh moved the cursor from %v (a context row) to %v", at, tab.shown[tab.cursor].Ref)
+	}
+}

@@ -26,13 +26,18 @@ type tableModel struct {
 	flat     bool               // tree order without the tree: no indentation
 	folded   map[render.Ref]int // rows whose subtree is folded away: how many rows it hides
 	widest   []int              // per column, its widest cell (for Keep columns)
-	expCol   int                // the column (value) the explain box is on
+	// refreshing is set while a refresh's rows go in: the selection stays on a context row (an
+	// ancestor of a match, where the operator moved it); a new filter moves it to a match.
+	refreshing bool
+	expCol     int // the column (value) the explain box is on
 }
 
 // setTable puts a freshly built table in, keeping filter, sort and selection.
 func (t *tableModel) setTable(tab render.Table, height int) {
 	t.table, t.built = tab, true
+	t.refreshing = true // the cursor stays where it is, on a context row too
 	t.apply(height)
+	t.refreshing = false
 }
 
 // apply filters and sorts the rows, and puts the cursor back on the selected object (or, when a
@@ -63,12 +68,12 @@ func (t *tableModel) apply(height int) {
 	t.measure()
 	t.cursor = -1
 	for i, r := range shown {
-		if r.Ref == t.sel && !r.Context {
+		if r.Ref == t.sel && (!r.Context || t.refreshing) {
 			t.cursor = i
 			break
 		}
 	}
-	if t.cursor < 0 { // the selection is filtered out or gone: the first match
+	if t.cursor < 0 { // the selection is filtered out (a new filter) or gone: the first match
 		t.cursor = max(0, slices.IndexFunc(shown, func(r render.Filtered) bool { return !r.Context }))
 	}
 	t.clamp(height)

@@ -174,7 +174,7 @@ func shoot(tm *term, h *demoHost, out string) []shot {
 	tm.waitFor("[c Containers]", h.web)
 	tm.filter("isotop")
 	tm.waitFor("filter: isotop", h.sandbox)
-	tm.selectRow("the web container", func(r string) bool { return field(r, 1, h.web) })
+	tm.selectRow("the web container", func(r string) bool { return strings.Contains(r, " "+h.web+" ") })
 	tm.waitFor("podman container " + h.web)
 	snap("containers", wideCols, rows)
 	tm.clearFilter()

@@ -117,14 +117,23 @@ func (tm *term) selectRow(what string, match func(row string) bool) {
 			return
 		}
 		tm.keys("Down")
-		if s2 := tm.screen(); selected(s2) == selected(s) { // the last row
+		// The last row: the selection did not move (its first cells; a row's figures move with
+		// each refresh).
+		if s2 := tm.screen(); firstCell(selected(s2)) == firstCell(selected(s)) {
 			tm.sleep(300 * time.Millisecond)
-			if selected(tm.screen()) == selected(s) {
-				tm.t.Fatalf("no row for %s; the screen:\n%s", what, s2)
+			if s3 := tm.screen(); firstCell(selected(s3)) == firstCell(selected(s)) {
+				tm.t.Fatalf("no row for %s; the screen:\n%s", what, s3)
 			}
 		}
 	}
-	tm.t.Fatalf("no row for %s in 400", what)
+	tm.t.Fatalf("no row for %s in 400; the screen:\n%s", what, tm.screen())
+}
+
+// firstCell is a row's first two cells (the ▶ left out), which name it in every view (a pid, a
+// namespace's kind and inode, a container's runtime and name).
+func firstCell(row string) string {
+	f := strings.Fields(strings.TrimPrefix(row, "▶"))
+	return strings.Join(f[:min(2, len(f))], " ")
 }
 
 // field reports whether the row's n-th field (from 0, the ▶ left out) is v.
