@@ -59,7 +59,7 @@ func TestTUIKeyValuesInTmux(t *testing.T) {
 			tm.keys("Enter")
 			s = tm.waitFor("filter: "+pod.IP, "pod "+pod.PodNamespace+"/") // at 80 columns the pod's name may be cut, not its IP
 			sandbox, app := lineWith(s, "pod "+pod.PodNamespace+"/"), lineWith(s, " "+pod.AppName+" ")
-			if !strings.Contains(sandbox, pod.IP+"/") || !strings.Contains(app, pod.IP+"/") || strings.Contains(s, "shares") {
+			if !strings.Contains(sandbox, pod.IP+"/") || !strings.Contains(app, pod.IP+"/") || strings.Contains(sandbox+app, "shares") {
 				t.Errorf("the pod's sandbox and app rows do not both show the pod IP %s:\n%s", pod.IP, s)
 			}
 			// Audit: the limit's result.
@@ -104,9 +104,11 @@ func TestTUISortsByCPUInTmux(t *testing.T) {
 	}
 }
 
-// lineWith is the first line of the screen that holds s ("" when none does).
+// lineWith is the first line of the screen that holds s in its table, left of a detail pane's │
+// ("" when none does).
 func lineWith(screen, s string) string {
 	for _, l := range strings.Split(screen, "\n") {
+		l, _, _ = strings.Cut(l, "│")
 		if strings.Contains(l, s) {
 			return l
 		}

@@ -23,8 +23,8 @@ func TestWidths(t *testing.T) {
 		{80, []int{6, 35, 8, 25}},  // 2+7+31+9+26 = 75: all fit, NAME takes the rest
 		{70, []int{6, 34, 0, 25}},  // B drops first
 		{60, []int{0, 31, 0, 25}},  // then A
-		{40, []int{0, 17, 0, 19}},  // MEMORY is kept up to half the width: 19 of its 25
-		{20, []int{0, 8, 0, 10}},   // a kept value takes half the width at most (its minimum, 10, here)
+		{40, []int{0, 11, 0, 25}},  // NAME shrinks; MEMORY is whole (25, under two thirds of 40)
+		{20, []int{0, 8, 0, 12}},   // a kept value takes two thirds of the width at most: 12 of its 25
 		{100, []int{6, 55, 8, 25}}, // 2+7+11+9+26 = 55: NAME gets the 45 more
 	} {
 		got := Widths(cols, widest, c.total)
@@ -35,7 +35,8 @@ func TestWidths(t *testing.T) {
 }
 
 // TestWidthsGrowToContent: a column whose cells are wider than its minimum grows to them (up to
-// 32) before the flexible ones take the rest; one kept value wider than half the table is cut.
+// 32) before the flexible ones take the rest; one kept value wider than two thirds of the table
+// is cut.
 func TestWidthsGrowToContent(t *testing.T) {
 	cols := []Column{{Title: "HOST", Width: 6}, {Title: "NAME", Width: 10, Flex: true}, {Title: "PEER", Width: 8, Keep: true}}
 	if got, want := Widths(cols, []int{14, 0, 20}, 120), []int{14, 64, 20}; !slices.Equal(got, want) {
@@ -44,8 +45,8 @@ func TestWidthsGrowToContent(t *testing.T) {
 	if got, want := Widths(cols, []int{50, 0, 20}, 200), []int{32, 64, 20}; !slices.Equal(got, want) {
 		t.Errorf("grown to 32 at most: %v, want %v", got, want)
 	}
-	if got, want := Widths(cols, []int{6, 0, 90}, 80), []int{6, 30, 39}; !slices.Equal(got, want) {
-		t.Errorf("a kept value wider than half: %v, want %v", got, want)
+	if got, want := Widths(cols, []int{6, 0, 90}, 80), []int{6, 17, 52}; !slices.Equal(got, want) {
+		t.Errorf("a kept value wider than two thirds: %v, want %v", got, want)
 	}
 }
 

@@ -69,7 +69,8 @@ func Pad(s string, w int, right bool) string {
 }
 
 // Widths gives each column its width in a table total cells wide (the row marker's 2 cells
-// included): a Keep column is as wide as its widest cell (widest[i]), up to half the table; when
+// included): a Keep column is as wide as its widest cell (widest[i]), up to two thirds of the
+// table; when
 // they do not all fit,
 // columns are hidden (width 0) in their Drop order, the highest first, until the flexible ones
 // can have 30 cells, then the flexible ones shrink to 8 if need be; the spare width goes first to
@@ -78,8 +79,8 @@ func Widths(cols []Column, widest []int, total int) []int {
 	w := make([]int, len(cols))
 	for i, c := range cols {
 		w[i] = c.Width
-		if c.Keep && i < len(widest) { // whole, up to half the width: one odd value does not push out the rest
-			w[i] = max(w[i], min(widest[i], (total-2)/2), lipgloss.Width(c.Title)+1)
+		if c.Keep && i < len(widest) { // whole, up to two thirds of the width: one odd value does not push out the rest
+			w[i] = max(w[i], min(widest[i], (total-2)*2/3), lipgloss.Width(c.Title)+1)
 		}
 	}
 	used := func(flexWant int) int {
