@@ -148,6 +148,7 @@ func (s *sandboxState) cleanup() error {
 	}
 	if len(errs) == 0 {
 		os.Remove(s.path) // the base directory stays: another sandbox may be about to write there
+		os.Remove(s.path + ".new")
 		return nil
 	}
 	err := errors.Join(errs...)
@@ -238,6 +239,23 @@ func Reap(args []string) int {
 	return 0
 }
 
+// removeHalfSaved removes a state that an isotop killed between writing it and renaming it into
+// place left (sandbox-ID.json.new) when no state of that sandbox is in place: the write-ahead
+// comes before anything is made, so it stands for nothing. One written in the last minute is left:
+// a save takes microseconds, and another isotop may be in the middle of one.
+func removeHalfSaved(w io.Writer) {
+	files, _ := filepath.Glob(filepath.Join(sandboxBase(), "sandbox-*.json.new"))
+	for _, f := range files {
+		st, err := os.Lstat(f)
+		if err != nil || !st.Mode().IsRegular() || time.Since(st.ModTime()) < time.Minute {
+			continue
+		}
+		if _, err := os.Lstat(strings.TrimSuffix(f, ".new")); os.IsNotExist(err) && os.Remove(f) == nil {
+			fmt.Fprintf(w, "isotop sandbox: removed %s, a state its isotop was killed while saving\n", f)
+		}
+	}
+}
+
 // CleanupSandboxes removes what sandboxes left whose isotop and reaper are both gone (both were
 // killed), says so on w, audits it, and returns how many it cleaned up.
 func (h *Host) CleanupSandboxes(w io.Writer) (int, error) {
@@ -245,6 +263,7 @@ func (h *Host) CleanupSandboxes(w io.Writer) (int, error) {
 }
 
 func cleanupLeftovers(w io.Writer) int {
+	removeHalfSaved(w)
 	files, _ := filepath.Glob(filepath.Join(sandboxBase(), "sandbox-*.json"))
 	n := 0
 	for _, f := range files {

@@ -254,3 +254,37 @@ func TestSandboxLimitMessages(t *testing.T) {
 		t.Errorf("the audit log's last result does not name the OOM kill: %+v", last[len(last)-1])
 	}
 }
+
+// TestSandboxHalfSavedStateRemoved: an isotop killed between writing a sandbox's state and
+// renaming it into place leaves STATE.json.new; with no state in place it stands for nothing
+// made (the state is written before anything is), and the next cleanup removes it, and says so.
+// One written in the last minute may be another isotop's save in progress: it stays.
+func TestSandboxHalfSavedStateRemoved(t *testing.T) {
+	probetest.Live(t)
+	base := "/run/isotop"
+	if err := os.MkdirAll(base, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(base, "sandbox-"+probetest.Name(t)+".json.new")
+	recent := filepath.Join(base, "sandbox-"+probetest.Name(t)+".json.new")
+	for _, f := range []string{old, recent} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(f) })
+	}
+	then := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(old, then, then); err != nil {
+		t.Fatal(err)
+	}
+	r := runIsotop(t, "", "sandbox", "--cleanup")
+	if r.code != 0 {
+		t.Fatalf("isotop sandbox --cleanup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) || !strings.Contains(r.stderr, "removed "+old) {
+		t.Errorf("the half-saved state of two minutes ago is still there (%v), or unsaid:\n%s", err, r.stderr)
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("a state saved just now was removed: %v", err)
+	}
+}
