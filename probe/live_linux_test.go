@@ -217,7 +217,9 @@ func TestNoDescriptorLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if after := count(); after != before {
+	// More after is a leak; fewer is another test's cleanup closing its own meanwhile (a
+	// process's pipes, a watcher's inotify descriptor).
+	if after := count(); after > before {
 		t.Errorf("open descriptors: %d before, %d after three snapshots", before, after)
 	}
 }
