@@ -200,7 +200,7 @@ func CgroupOwners(s *probe.Snapshot) map[string]Owner {
 			continue
 		}
 		owners[c.Cgroup] = Owner{c.Runtime + ":" + ContainerName(c), c.ID}
-		if c.Pod == nil || c.Pod.Name == "" {
+		if c.Pod == nil || c.Pod.Name == "" || c.Pod.UID == "" {
 			continue
 		}
 		// The pod's cgroup: pod<uid> (cgroupfs) or kubepods-…-pod<uid with _>.slice (systemd).
