@@ -59,6 +59,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench SnapshotVsLsns -benchtime 40x ./cmd/isotop
 	$(GO) test -run '^$$' -bench TUIVsHtop -benchtime 1x -timeout 5m ./cmd/isotop
 	$(GO) test -run '^$$' -bench CgroupRead -benchtime 50x ./probe
+	$(GO) test -run '^$$' -bench ReadProcessesVsProcfs -benchtime 10x -cpu 1,2 ./probe
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
