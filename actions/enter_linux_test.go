@@ -24,12 +24,11 @@ func startUnshareTree(t *testing.T, unshareArgs []string, script, wantCmdline st
 	un := probetest.Start(t, exec.Command("unshare", append(args, "sh", "-c", script)...))
 	var init int
 	probetest.WaitFor(t, "the unshare'd tree to start", func() bool {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", un.Process.Pid, un.Process.Pid))
-		f := strings.Fields(string(b))
+		f := probetest.Children(un.Process.Pid)
 		if len(f) != 1 {
 			return false
 		}
-		init, _ = strconv.Atoi(f[0])
+		init = f[0]
 		cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", init))
 		return string(cl) == wantCmdline
 	})
@@ -321,12 +320,11 @@ func startNoShell(t *testing.T) (int, string) {
 	un := probetest.Start(t, exec.Command("unshare", args...))
 	var init int
 	probetest.WaitFor(t, "the shell-less tree to start", func() bool {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", un.Process.Pid, un.Process.Pid))
-		f := strings.Fields(string(b))
+		f := probetest.Children(un.Process.Pid)
 		if len(f) != 1 {
 			return false
 		}
-		init, _ = strconv.Atoi(f[0])
+		init = f[0]
 		cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", init))
 		return string(cl) == "/busybox\x00sleep\x0086396\x00"
 	})

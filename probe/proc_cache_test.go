@@ -52,22 +52,34 @@ func relink(t *testing.T, path, target string) {
 // TestCollectorCache: a Collector re-reads only the stat of a process it knows; it reads the rest
 // again when the process exec'd (its comm changed), when its pid was reused (its start time
 // changed), and at the latest after RecheckPeriod.
-func TestCollectorCache(t *testing.T) {
+// cachedFixture is a Collector on a copy of the hybrid fixture after its first snapshot, with the
+// directory and stat of the process the cache tests change (pid 8315).
+func cachedFixture(t *testing.T) (c *Collector, s1 *Snapshot, dir string, stat string) {
 	fs := copyFixture(t)
-	c := NewCollector(fs)
+	c = NewCollector(fs)
 	s1, err := c.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir = fs.Proc + "/8315"
+	data, _ := os.ReadFile(dir + "/stat")
+	return c, s1, dir, string(data)
+}
+
+// withCPU is a stat of the cache tests' process with 500 ticks more of user time.
+func withCPU(stat string) string {
+	return strings.Replace(stat, " 0 0 0 0 20 0 1 0 38676", " 500 0 0 0 20 0 1 0 38676", 1)
+}
+
+func TestCollectorCache(t *testing.T) {
+	c, s1, dir, stat := cachedFixture(t)
 	const pid = 8315
 	p1 := findProc(t, s1, pid)
-	dir := fs.Proc + "/8315"
-	stat, _ := os.ReadFile(dir + "/stat")
 
 	// What only the full read sees changes; the stat (CPU time) too.
 	write(t, dir+"/cmdline", "changed\x00")
 	relink(t, dir+"/ns/uts", "uts:[4026539999]")
-	write(t, dir+"/stat", strings.Replace(string(stat), " 0 0 0 0 20 0 1 0 38676", " 500 0 0 0 20 0 1 0 38676", 1))
+	write(t, dir+"/stat", withCPU(stat))
 	s2, _ := c.Snapshot()
 	if e1, e2 := c.procs.entries[pid], c.procs.entries[pid]; e1 == nil || e2.checked.After(s1.Taken) {
 		t.Errorf("the cached entry was renewed by a snapshot that did not read it in full")
@@ -91,7 +103,7 @@ func TestCollectorCache(t *testing.T) {
 
 	// An exec changes the comm: read in full at once.
 	write(t, dir+"/cmdline", "busybox\x00httpd\x00")
-	write(t, dir+"/stat", strings.Replace(string(stat), "(sh)", "(httpd)", 1))
+	write(t, dir+"/stat", strings.Replace(stat, "(sh)", "(httpd)", 1))
 	s4, _ := c.Snapshot()
 	if p4 := findProc(t, s4, pid); !slices.Equal(p4.Cmdline, []string{"busybox", "httpd"}) {
 		t.Errorf("after an exec: %q", p4.Cmdline)
@@ -99,7 +111,7 @@ func TestCollectorCache(t *testing.T) {
 
 	// A reused pid has another start time: read in full at once.
 	write(t, dir+"/cmdline", "reused\x00")
-	write(t, dir+"/stat", strings.Replace(strings.Replace(string(stat), "(sh)", "(httpd)", 1), " 38676 ", " 99999 ", 1))
+	write(t, dir+"/stat", strings.Replace(strings.Replace(stat, "(sh)", "(httpd)", 1), " 38676 ", " 99999 ", 1))
 	s5, _ := c.Snapshot()
 	if p5 := findProc(t, s5, pid); !slices.Equal(p5.Cmdline, []string{"reused"}) {
 		t.Errorf("after a pid reuse: %q", p5.Cmdline)
@@ -149,16 +161,9 @@ func TestCacheSpread(t *testing.T) {
 // full snapshot after it (its CPU times would be measured against older ones), the one after that
 // has them again; a process gone from the listing is gone from a lite snapshot too.
 func TestCollectorLite(t *testing.T) {
-	fs := copyFixture(t)
-	c := NewCollector(fs)
-	s1, err := c.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, s1, dir, stat := cachedFixture(t)
 	const pid = 8315
-	dir := fs.Proc + "/8315"
-	stat, _ := os.ReadFile(dir + "/stat")
-	write(t, dir+"/stat", strings.Replace(string(stat), " 0 0 0 0 20 0 1 0 38676", " 500 0 0 0 20 0 1 0 38676", 1))
+	write(t, dir+"/stat", withCPU(stat))
 	lite, err := c.Lite()
 	if err != nil {
 		t.Fatal(err)

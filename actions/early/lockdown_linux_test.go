@@ -171,10 +171,9 @@ func startShell(t *testing.T, name string, args ...string) int {
 	cmd := probetest.Start(t, exec.Command(name, args...))
 	var pid int
 	probetest.WaitFor(t, name+"'s sleep", func() bool {
-		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
-		for _, k := range strings.Fields(string(kids)) {
-			if b, _ := os.ReadFile("/proc/" + k + "/comm"); strings.TrimSpace(string(b)) == "sleep" {
-				pid, _ = strconv.Atoi(k)
+		for _, k := range probetest.Children(cmd.Process.Pid) {
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", k)); strings.TrimSpace(string(b)) == "sleep" {
+				pid = k
 				return true
 			}
 		}

@@ -264,7 +264,7 @@ func TestReadOnlyHelperGoesHome(t *testing.T) {
 	tm.waitFor("busiest cgroups")
 	tm.waitFor("READ-ONLY")
 	main := paneChild(t, tm)
-	helpers := childrenOf(t, main)
+	helpers := probetest.Children(main)
 	if len(helpers) == 0 {
 		t.Fatalf("isotop (pid %d) has no helper", main)
 	}
@@ -298,19 +298,4 @@ func paneChild(t *testing.T, tm *tmuxTerm) int {
 		t.Fatal(err)
 	}
 	return pid
-}
-
-// childrenOf lists pid's child processes (/proc/PID/task/*/children).
-func childrenOf(t *testing.T, pid int) []int {
-	var out []int
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, f := range tasks {
-		data, _ := os.ReadFile(f)
-		for _, s := range strings.Fields(string(data)) {
-			if n, err := strconv.Atoi(s); err == nil {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,4 +98,20 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 func RunInNetns(t testing.TB, nsPath, name string, args ...string) string {
 	t.Helper()
 	return Run(t, "nsenter", append([]string{"--net=" + nsPath, "--", name}, args...)...)
+}
+
+// Children lists the pids of pid's children (/proc/PID/task/*/children: each thread's); none when
+// it is gone.
+func Children(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	for _, f := range tasks {
+		data, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(data)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }

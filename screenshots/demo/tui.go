@@ -119,9 +119,9 @@ func (tm *term) selectRow(what string, match func(row string) bool) {
 		tm.keys("Down")
 		// The last row: the selection did not move (its first cells; a row's figures move with
 		// each refresh).
-		if s2 := tm.screen(); firstCell(selected(s2)) == firstCell(selected(s)) {
+		if s2 := tm.screen(); rowKey(selected(s2)) == rowKey(selected(s)) {
 			tm.sleep(300 * time.Millisecond)
-			if s3 := tm.screen(); firstCell(selected(s3)) == firstCell(selected(s)) {
+			if s3 := tm.screen(); rowKey(selected(s3)) == rowKey(selected(s)) {
 				tm.t.Fatalf("no row for %s; the screen:\n%s", what, s3)
 			}
 		}
@@ -129,9 +129,9 @@ func (tm *term) selectRow(what string, match func(row string) bool) {
 	tm.t.Fatalf("no row for %s in 400; the screen:\n%s", what, tm.screen())
 }
 
-// firstCell is a row's first two cells (the ▶ left out), which name it in every view (a pid, a
+// rowKey is a row's first two cells (the ▶ left out), which name it in every view (a pid, a
 // namespace's kind and inode, a container's runtime and name).
-func firstCell(row string) string {
+func rowKey(row string) string {
 	f := strings.Fields(strings.TrimPrefix(row, "▶"))
 	return strings.Join(f[:min(2, len(f))], " ")
 }
