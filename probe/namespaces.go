@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"strconv"
@@ -111,14 +112,26 @@ func command(p *Process) string {
 // a persisted `unshare --net=FILE`) as seen in each mount namespace's mountinfo. lsns lists only
 // namespaces that have a process; a network namespace with none is exactly what an operator hunts.
 func (fs FS) bindMounts(t *nsTable, recs []procRecord, host procRecord, errs *errorList) {
-	// One reader per mount namespace: the lowest pid in it whose mountinfo can be read.
-	seen := map[uint64]bool{}
+	// One reader per mount namespace: the lowest pid in it whose mountinfo can be read; the host's
+	// first, so that a namespace it mounts is not looked for in the copies of its table that
+	// every container's mount namespace holds (a host with many of both: trees × netns lines).
+	order := make([]*procRecord, 0, len(recs)+1)
+	order = append(order, &host)
 	for i := range recs {
-		mnt := recs[i].ns[idxMnt]
-		if mnt == 0 || seen[mnt] {
+		order = append(order, &recs[i])
+	}
+	seen := map[uint64]bool{}
+	type pathKey struct {
+		key  nsKey
+		path string
+	}
+	listed := map[pathKey]bool{}
+	for _, r := range order {
+		mnt := r.ns[idxMnt]
+		if mnt == 0 || seen[mnt] || r.PID == 0 {
 			continue
 		}
-		pid := strconv.Itoa(recs[i].PID)
+		pid := strconv.Itoa(r.PID)
 		data, err := readFile(fs.Proc + "/" + pid + "/mountinfo")
 		if err != nil {
 			if !gone(err) {
@@ -127,30 +140,31 @@ func (fs FS) bindMounts(t *nsTable, recs []procRecord, host procRecord, errs *er
 			continue // another member of this mount namespace may do
 		}
 		seen[mnt] = true
-		mounts, err := parseMountinfo(data)
-		if err != nil {
-			errs.add(fs.Proc+"/"+pid+"/mountinfo", err)
-		}
-		prefix := ""
+		prefix, mounts := "", t.hostMounts
 		if mnt != host.ns[idxMnt] {
-			prefix = fs.Proc + "/" + pid + "/root"
+			prefix, mounts = fs.Proc+"/"+pid+"/root", t.foreignMounts
 		}
-		for _, m := range mounts {
-			if m.FSType != "nsfs" {
+		for line := range bytes.SplitSeq(data, []byte{'\n'}) {
+			if !bytes.Contains(line, []byte(" - nsfs ")) { // only nsfs lines are parsed
 				continue
 			}
-			kind, ino, err := parseNSLink([]byte(m.Root))
+			ms, err := parseMountinfo(line)
+			if err != nil {
+				errs.add(fs.Proc+"/"+pid+"/mountinfo", err)
+				continue
+			}
+			kind, ino, err := parseNSLink([]byte(ms[0].Root))
 			if err != nil {
 				continue // an nsfs mount of something that is not a namespace link
 			}
 			key := nsKey{kind, ino}
-			path := prefix + m.Point
-			t.get(key, path)
-			mounts := t.hostMounts
-			if prefix != "" {
-				mounts = t.foreignMounts
+			if prefix != "" && t.hostMounts[key] != nil {
+				continue // the host mounts it: the path an operator wants
 			}
-			if !slices.Contains(mounts[key], path) {
+			path := prefix + ms[0].Point
+			t.get(key, path)
+			if !listed[pathKey{key, path}] {
+				listed[pathKey{key, path}] = true
 				mounts[key] = append(mounts[key], path)
 			}
 		}

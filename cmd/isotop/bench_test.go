@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -274,4 +276,129 @@ func readUntil(r io.Reader, whats ...string) []time.Time {
 		}
 	}
 	return at
+}
+
+// BenchmarkLargeHostTUI builds the large host (probetest.BigFull) at 10 %, 50 % and 100 %
+// (ISOTOP_BENCH_STEPS) and at each step reports, for the real binary: a fresh `snapshot --json`'s
+// wall and CPU time against `lsns --json`'s, and the TUI's CPU per refresh (1 s, 20 s in tmux at
+// 200x50) on the Processes and on the Cgroups view, and its resident memory; each also per 1000
+// objects of the snapshot (processes, cgroups, namespaces, network namespaces), which must stay flat.
+func BenchmarkLargeHostTUI(b *testing.B) {
+	probetest.Live(b)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		b.Skip("needs tmux")
+	}
+	bin := filepath.Join(b.TempDir(), "isotop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	steps := "10,50,100"
+	if v := os.Getenv("ISOTOP_BENCH_STEPS"); v != "" {
+		steps = v
+	}
+	for _, step := range strings.Split(steps, ",") {
+		pct, err := strconv.Atoi(step)
+		if err != nil || pct <= 0 {
+			b.Fatalf("ISOTOP_BENCH_STEPS: %q is not a percent", step)
+		}
+		b.Run(step+"%", func(b *testing.B) {
+			size := probetest.BigFull.Scale(float64(pct) / 100)
+			probetest.BigHost(b, size)
+			for b.Loop() {
+				largeHostTUIStep(b, bin, size)
+			}
+		})
+	}
+}
+
+func largeHostTUIStep(b *testing.B, bin string, size probetest.BigSize) {
+	// A fresh process each time: no cache across runs. Five of each, alternating; medians.
+	var wall, cpu, lsns []float64
+	objects := 0
+	for range 5 {
+		cmd := exec.Command(bin, "snapshot", "--json")
+		var out strings.Builder
+		cmd.Stdout = &out
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("snapshot: %v", err)
+		}
+		wall = append(wall, float64(time.Since(t0).Microseconds())/1000)
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		cpu = append(cpu, float64(ru.Utime.Nano()+ru.Stime.Nano())/1e6)
+		objects = countObjects(b, out.String())
+		t0 = time.Now()
+		if err := exec.Command("lsns", "--json").Run(); err != nil {
+			b.Fatalf("lsns: %v", err)
+		}
+		lsns = append(lsns, float64(time.Since(t0).Microseconds())/1000)
+	}
+	k := float64(objects) / 1000
+	b.ReportMetric(median(wall), "snapshot-ms")
+	b.ReportMetric(median(cpu), "snapshot-cpu-ms")
+	b.ReportMetric(median(wall)/median(lsns), "snapshot/lsns")
+	b.ReportMetric(median(cpu)/k, "snapshot-cpu-ms/1000obj")
+	line := fmt.Sprintf("%s: %d objects; snapshot %.0f ms wall, %.0f ms CPU (%.1f ms CPU a 1000 objects), lsns %.0f ms (%.2f×)",
+		size, objects, median(wall), median(cpu), median(cpu)/k, median(lsns), median(wall)/median(lsns))
+	for _, view := range []string{"p", "g"} {
+		perRefresh, rss := tuiCost(b, bin, view, 20)
+		b.ReportMetric(perRefresh, "tui-"+view+"-cpu-ms/refresh")
+		b.ReportMetric(perRefresh/k, "tui-"+view+"-cpu-ms/refresh/1000obj")
+		b.ReportMetric(rss, "tui-"+view+"-rss-MiB")
+		line += fmt.Sprintf("; TUI on [%s]: %.1f ms CPU a refresh (%.2f a 1000 objects), %.0f MiB resident", view, perRefresh, perRefresh/k, rss)
+	}
+	b.Log(line)
+}
+
+// countObjects counts a snapshot's processes, cgroups, namespaces and network namespaces.
+func countObjects(b *testing.B, js string) int {
+	var s struct {
+		Processes     []json.RawMessage `json:"processes"`
+		Cgroups       []json.RawMessage `json:"cgroups"`
+		Namespaces    []json.RawMessage `json:"namespaces"`
+		NetNamespaces []json.RawMessage `json:"net_namespaces"`
+	}
+	if err := json.Unmarshal([]byte(js), &s); err != nil {
+		b.Fatal(err)
+	}
+	return len(s.Processes) + len(s.Cgroups) + len(s.Namespaces) + len(s.NetNamespaces)
+}
+
+// tuiCost runs the TUI in tmux on a view for secs seconds past its start, refreshing every second,
+// and returns its CPU time a refresh in ms and its resident memory at the end in MiB.
+func tuiCost(b *testing.B, bin, view string, secs int) (float64, float64) {
+	socket := filepath.Join(b.TempDir(), "tmux")
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-S", socket}, args...)...).CombinedOutput()
+		if err != nil {
+			b.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	defer func() { _ = exec.Command("tmux", "-S", socket, "kill-server").Run() }()
+	tmux("new-session", "-d", "-s", "isotop", "-x", "200", "-y", "50", bin, "--interval", "1s")
+	pid, err := strconv.Atoi(tmux("list-panes", "-t", "isotop", "-F", "#{pane_pid}"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	tmux("send-keys", "-t", "isotop", view)
+	time.Sleep(3 * time.Second)
+	u0, s0 := cpuTicks(b, pid)
+	time.Sleep(time.Duration(secs) * time.Second)
+	u1, s1 := cpuTicks(b, pid)
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rssKB float64
+	for l := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			rssKB, _ = strconv.ParseFloat(strings.Fields(v)[0], 64)
+		}
+	}
+	if s := tmux("capture-pane", "-p", "-t", "isotop"); !strings.Contains(s, "["+view+" ") {
+		b.Errorf("isotop was not showing the view %s:\n%s", view, s)
+	}
+	return float64(u1-u0+s1-s0) * 10 / float64(secs), rssKB / 1024
 }
