@@ -123,7 +123,10 @@ func largeHostStep(b *testing.B, size probetest.BigSize) {
 // countingWriter counts what is written to it.
 type countingWriter int
 
-func (w *countingWriter) Write(p []byte) (int, error) { *w += countingWriter(len(p)); return len(p), nil }
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
 
 // timeRun is the wall time of a command whose output goes to /dev/null.
 func timeRun(b *testing.B, name string, args ...string) time.Duration {
