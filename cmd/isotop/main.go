@@ -34,6 +34,11 @@ Usage:
                  [--rootless] [--cgroup-parent PATH] [-- cmd args]
                                  a shell in new namespaces, a cgroup and an overlay root, made
                                  the way a container runtime does, each step shown with --explain
+  isotop record [--interval 10s] [--output DIR] [--max-size 500M] [--retention 7d]
+                                 record the host (snapshots and the events between them) into
+                                 a directory of files, a file a day, pruned by size and age
+  isotop export FILE|DIR [--at T | --from T1 --to T2]
+                                 print a recording as JSON lines (samples and events)
   isotop version                 print the version
   isotop help                    print this help
 
@@ -62,6 +67,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runLimit(args[1:], os.Stdin, stdout, stderr)
 	case "sandbox":
 		return runSandbox(args[1:], os.Stdin, stdout, stderr)
+	case "record":
+		return runRecord(args[1:], stderr)
+	case "export":
+		return runExport(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "isotop", version)
 		return 0

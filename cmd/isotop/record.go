@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/isotop/isotop/actions"
+	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/probe/record"
+	"golang.org/x/sys/unix"
+)
+
+// runRecord samples the host into a directory of recordings until it is stopped (SIGINT, SIGTERM)
+// or has taken --count samples.
+func runRecord(args []string, stderr io.Writer) int {
+	fl := flag.NewFlagSet("isotop record", flag.ContinueOnError)
+	fl.SetOutput(cutting(stderr))
+	interval := fl.Duration("interval", 10*time.Second, "between two samples")
+	output := fl.String("output", "/var/lib/isotop/record", "the directory of the recordings (made if missing; only isotop-*.rec files in it are written or removed)")
+	maxSize := fl.String("max-size", "500M", "the most the recordings may take together: the oldest files go first")
+	retention := fl.String("retention", "7d", "how long a recording is kept (a number with s, m, h or d)")
+	keyEvery := fl.Int("key-every", 60, "a keyframe every this many samples (seeking decodes at most this many)")
+	poll := fl.Duration("poll", time.Second, "between two cheap reads of the cgroup directories, for cgroups (containers) that come and go between samples; 0: none")
+	count := fl.Int("count", 0, "stop after this many samples (0: until stopped)")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, "Usage: isotop record [--interval 10s] [--output DIR] [--max-size 500M] [--retention 7d] [--key-every 60] [--poll 1s] [--count N]\n\n"+
+			"Records the host: a snapshot each interval (keyframes and deltas, zstd) and the events between\n"+
+			"samples (containers, cgroups, netns, veth peers, limits changed, OOM kills), into a file a day\n"+
+			"in DIR, pruned by size and age. isotop --replay DIR and isotop export DIR read them.\n\n")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	size, err := actions.ParseSize("--max-size", *maxSize)
+	if err == nil && size.Max {
+		size.N = 0
+	}
+	keep, err2 := parseAge("--retention", *retention)
+	switch {
+	case err != nil || err2 != nil:
+		fmt.Fprintf(stderr, "isotop record: %v\n", errors.Join(err, err2))
+		return 2
+	case *interval < 100*time.Millisecond:
+		fmt.Fprintf(stderr, "isotop record: --interval %s: at least 100ms\n", *interval)
+		return 2
+	case *keyEvery < 1 || *count < 0 || *poll < 0:
+		fmt.Fprintln(stderr, "isotop record: --key-every must be at least 1, --count and --poll not negative")
+		return 2
+	case fl.NArg() > 0:
+		fmt.Fprintf(stderr, "isotop record: unexpected argument %q\n", actions.Cut(fl.Arg(0)))
+		return 2
+	}
+	dir, err := openOutput(*output)
+	if err != nil {
+		fmt.Fprintf(stderr, "isotop record: %v\n", err)
+		return 1
+	}
+	defer dir.Close()
+	zone, offset := time.Now().Zone()
+	host, _ := os.Hostname()
+	rec := &record.Recorder{Dir: dir, MaxSize: int64(size.N), Retention: keep,
+		Header: record.Header{Schema: probe.Schema, Hostname: host, Zone: zone, Offset: offset,
+			Interval: interval.String(), KeyEvery: *keyEvery, Writer: version},
+		Removed: func(name, why string) { fmt.Fprintf(stderr, "isotop record: removed %s: %s\n", name, why) }}
+	defer rec.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	col := probe.NewCollector(probe.DefaultFS())
+	defer col.Close()
+	go col.Watch(ctx, nil) // OOM kills as they happen (v2 inotify), even in a cgroup removed at once
+	if err := recordLoop(ctx, col, rec, *interval, *poll, *count, stderr); err != nil {
+		fmt.Fprintf(stderr, "isotop record: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// recordLoop takes a sample each interval (and polls the cgroup directories in between) until ctx
+// ends or count samples are taken.
+func recordLoop(ctx context.Context, col *probe.Collector, rec *record.Recorder, interval, poll time.Duration, count int, stderr io.Writer) error {
+	var prev *probe.Snapshot
+	var polled cgroupPoll
+	var pending []record.Event // seen by the poll since the last sample
+	next := time.Now()
+	for n := 0; count == 0 || n < count; n++ {
+		s, err := col.Snapshot()
+		if err != nil {
+			return err
+		}
+		var js bytes.Buffer
+		if err := s.WriteJSON(&js); err != nil {
+			return err
+		}
+		evs := append(pending, fromSample(record.Diff(prev, s), pending)...)
+		pending = nil
+		if err := rec.Add(s.Taken, js.Bytes(), evs); err != nil {
+			return err
+		}
+		if prev == nil {
+			fmt.Fprintf(stderr, "isotop record: recording into %s every %s\n", rec.Current(), interval)
+		}
+		prev = s
+		polled.reset(s)
+		if count > 0 && n+1 == count {
+			return nil
+		}
+		if next = next.Add(interval); time.Until(next) < 0 { // a sample took longer than the interval
+			next = time.Now().Add(interval)
+		}
+		for time.Until(next) > 0 {
+			wait := time.Until(next)
+			if poll > 0 {
+				wait = min(wait, poll)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			if poll > 0 && time.Until(next) > 0 {
+				pending = append(pending, polled.poll(time.Now())...)
+			}
+		}
+	}
+	return nil
+}
+
+// fromSample leaves out of a sample's events the cgroups the poll already reported.
+func fromSample(evs, polled []record.Event) []record.Event {
+	seen := map[string]bool{}
+	for _, e := range polled {
+		seen[e.Kind+" "+e.Object] = true
+	}
+	out := evs[:0:0]
+	for _, e := range evs {
+		if !seen[e.Kind+" "+e.Object] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// cgroupPoll lists the cgroup directories (names only: no file is read) to see a cgroup that is
+// made and removed between two samples, such as a container that lived 3 s.
+type cgroupPoll struct {
+	mounts []probe.CgroupMount
+	known  map[string]bool
+}
+
+func (p *cgroupPoll) reset(s *probe.Snapshot) {
+	p.mounts, p.known = s.Host.CgroupMounts, map[string]bool{}
+	for _, c := range s.Cgroups {
+		p.known[c.Path] = true
+	}
+}
+
+func (p *cgroupPoll) poll(now time.Time) []record.Event {
+	seen := map[string]bool{}
+	for _, m := range p.mounts {
+		_ = filepath.WalkDir(m.MountPoint, func(path string, d os.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return nil
+			}
+			rel := strings.TrimPrefix(path, m.MountPoint)
+			if rel == "" {
+				rel = "/"
+			}
+			seen[filepath.Join(m.Root, rel)] = true
+			return nil
+		})
+	}
+	var out []record.Event
+	for path := range seen {
+		if !p.known[path] {
+			p.known[path] = true
+			out = append(out, record.Event{Time: now, Kind: "cgroup-created", Object: path, Source: "poll"})
+		}
+	}
+	for path := range p.known {
+		if !seen[path] {
+			delete(p.known, path)
+			out = append(out, record.Event{Time: now, Kind: "cgroup-removed", Object: path, Source: "poll"})
+		}
+	}
+	return out
+}
+
+// openOutput makes the directory if it is missing (0750) and opens it, refusing a symlink.
+func openOutput(path string) (*os.File, error) {
+	if err := os.MkdirAll(path, 0o750); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("--output %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// parseAge reads a duration that may end in d (days).
+func parseAge(what, s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.ParseFloat(n, 64)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("%s %q: not a number of days", what, s)
+		}
+		return time.Duration(d * 24 * float64(time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s %q: not a duration (7d, 12h, 30m)", what, s)
+	}
+	return d, nil
+}
+
+// runExport prints a recording as JSON lines: each sample ({"time":…, "snapshot":{…}}) and each
+// event ({"time":…, "event":{…}}) in time order, at one instant or over a period.
+func runExport(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("isotop export", flag.ContinueOnError)
+	fl.SetOutput(cutting(stderr))
+	at := fl.String("at", "", "the sample at this instant (the last taken at or before it) and no events")
+	from := fl.String("from", "", "from this instant (default: the start)")
+	to := fl.String("to", "", "up to this instant (default: the end)")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, "Usage: isotop export FILE|DIR [--at T | --from T1 --to T2]\n\n"+
+			"Prints a recording (isotop record) as JSON lines: {\"time\":…,\"snapshot\":{…}} for each sample and\n"+
+			"{\"time\":…,\"event\":{…}} for each event, in time order. T is RFC 3339 (2026-12-03T02:14:00+01:00),\n"+
+			"a time of day in the recorded host's zone (02:14, 02:14:10; on the recording's last day),\n"+
+			"or an offset from the recording's end (-10m).\n\n")
+		fl.PrintDefaults()
+	}
+	path, rest := "", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		path, rest = args[0], args[1:]
+	}
+	if err := fl.Parse(rest); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if path == "" && fl.NArg() == 1 {
+		path = fl.Arg(0)
+	} else if fl.NArg() > 0 || path == "" {
+		fl.Usage()
+		return 2
+	}
+	if *at != "" && (*from != "" || *to != "") {
+		fmt.Fprintln(stderr, "isotop export: --at is one instant: not with --from or --to")
+		return 2
+	}
+	rec, err := record.Open(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "isotop export: %s: %v\n", path, err)
+		return 1
+	}
+	defer rec.Close()
+	for _, p := range rec.Problems {
+		fmt.Fprintf(stderr, "isotop export: %s\n", p)
+	}
+	first, last := rec.Samples[0].Time, rec.Samples[len(rec.Samples)-1].Time
+	bounds := [2]time.Time{first, last}
+	for i, v := range []*string{from, to} {
+		if *v != "" {
+			if bounds[i], err = record.ParseInstant(*v, rec.Zone(), last); err != nil {
+				fmt.Fprintf(stderr, "isotop export: %v\n", err)
+				return 2
+			}
+		}
+	}
+	if *at != "" {
+		t, err := record.ParseInstant(*at, rec.Zone(), last)
+		if err != nil {
+			fmt.Fprintf(stderr, "isotop export: %v\n", err)
+			return 2
+		}
+		s := rec.Samples[rec.At(t)].Time
+		bounds = [2]time.Time{s, s}
+	}
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	defer w.Flush()
+	ev := 0
+	for i, s := range rec.Samples {
+		for ; *at == "" && ev < len(rec.Events) && !rec.Events[ev].Time.After(s.Time); ev++ {
+			if e := rec.Events[ev]; !e.Time.Before(bounds[0]) && !e.Time.After(bounds[1]) {
+				line, _ := json.Marshal(map[string]any{"time": e.Time, "event": e})
+				w.Write(append(line, '\n'))
+			}
+		}
+		if s.Time.Before(bounds[0]) || s.Time.After(bounds[1]) {
+			continue
+		}
+		data, err := rec.SnapshotJSON(i)
+		if err != nil {
+			fmt.Fprintf(stderr, "isotop export: %v\n", err)
+			continue
+		}
+		fmt.Fprintf(w, `{"time":%q,"snapshot":%s}`+"\n", s.Time.Format(time.RFC3339Nano), bytes.TrimSpace(data))
+	}
+	return 0
+}
