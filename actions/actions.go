@@ -66,6 +66,30 @@ func (ReadOnly) Sandbox(SandboxRequest) (*SandboxRun, error) { return nil, ErrRe
 // CleanupSandboxes refuses.
 func (ReadOnly) CleanupSandboxes(io.Writer) (int, error) { return 0, ErrReadOnly }
 
+// ErrReplay is why a replay refuses every action: what it shows is the past.
+var ErrReplay = errors.New("this is a replay of a recording: it shows the past, which isotop cannot change (actions are for the live host)")
+
+// Replay is the Actor of a replay: it refuses everything, with ErrReplay.
+type Replay struct{}
+
+// Allowed says why not: a replay.
+func (Replay) Allowed() error { return ErrReplay }
+
+// PlanLimit refuses.
+func (Replay) PlanLimit(LimitRequest) (*LimitPlan, error) { return nil, ErrReplay }
+
+// ApplyLimit refuses.
+func (Replay) ApplyLimit(*LimitPlan) (*LimitResult, error) { return nil, ErrReplay }
+
+// Enter refuses.
+func (Replay) Enter(EnterRequest) (*EnterCmd, error) { return nil, ErrReplay }
+
+// Sandbox refuses.
+func (Replay) Sandbox(SandboxRequest) (*SandboxRun, error) { return nil, ErrReplay }
+
+// CleanupSandboxes refuses.
+func (Replay) CleanupSandboxes(io.Writer) (int, error) { return 0, ErrReplay }
+
 // classified is an error of a kind (ErrRefused, ErrBadValue, ErrNoShell) whose message is only
 // its own: errors.Is finds the kind, the operator reads the reason.
 type classified struct {

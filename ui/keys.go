@@ -47,6 +47,9 @@ type overlayKeys struct {
 
 type formKeys struct{ Submit, Cancel, Delete, ClearLine binding }
 
+// timeKeys step through a replayed recording (g/G and t are taken by the views and the tree).
+type timeKeys struct{ Prev, Next, PrevEvent, NextEvent, First, Last binding }
+
 type planKeys struct{ Apply, Force, Edit, HostShell binding }
 
 var keys = struct {
@@ -56,6 +59,7 @@ var keys = struct {
 	overlay overlayKeys
 	form    formKeys
 	plan    planKeys
+	time    timeKeys
 }{
 	global: globalKeys{
 		Quit:      bind([]string{"q"}, "q", "quit", "quit (from a view; in a box, q closes the box)"),
@@ -121,6 +125,14 @@ var keys = struct {
 		Delete:    bind([]string{"backspace"}, "⌫", "delete", "forms: delete the last character"),
 		ClearLine: bind([]string{"ctrl+u"}, "ctrl+u", "clear", "forms: clear the line"),
 	},
+	time: timeKeys{
+		Prev:      bind([]string{"["}, "[", "earlier", "replay: the sample before"),
+		Next:      bind([]string{"]"}, "]", "later", "replay: the sample after"),
+		PrevEvent: bind([]string{"{"}, "{", "event before", "replay: the previous event (the sample after it)"),
+		NextEvent: bind([]string{"}"}, "}", "next event", "replay: the next event (the sample after it)"),
+		First:     bind([]string{"<"}, "<", "first", "replay: the recording's first instant"),
+		Last:      bind([]string{">"}, ">", "last", "replay: the recording's last instant"),
+	},
 	plan: planKeys{
 		Apply:     bind([]string{"y"}, "y", "writes them", "the writes shown: make them"),
 		Force:     bind([]string{"f"}, "f", "sets it anyway", "a limit below the usage: set it anyway"),
@@ -142,6 +154,7 @@ func helpSections() []struct {
 		{"views", append(g.Views[:], g.Next, g.Prev)},
 		{"rows", []binding{t.Up, t.Down, t.PageUp, t.PageDown, t.Home, t.End, t.Jump, t.Back, t.Filter, t.ClearFilter, t.Sort, t.Reverse,
 			t.SortCPU, t.SortMem, t.SortTime, t.Tree, t.Fold, t.Explain, t.Info, t.Mark, t.Compare, t.Pause}},
+		{"replay (isotop --replay of a recording)", []binding{keys.time.Prev, keys.time.Next, keys.time.PrevEvent, keys.time.NextEvent, keys.time.First, keys.time.Last}},
 		{"actions", []binding{t.Enter, t.Limit, t.Sandbox, p.Apply, p.Force, p.Edit, p.HostShell}},
 		{"boxes and forms", []binding{o.Close, o.Up, o.Down, o.PageUp, o.PageDown, o.Next, o.Prev, o.Pick, f.Submit, f.Cancel, f.Delete,
 			f.ClearLine, keys.prompt.Keep, keys.prompt.Clear, keys.prompt.Delete}},

@@ -40,6 +40,10 @@ type Options struct {
 	// row and the wheel scrolls.
 	NoMouse bool
 	Replay  string // the file being replayed, shown in the title
+	// Timeline is the recording being replayed, stepped through with [ ] { } < >; the Source
+	// gives its instant At.
+	Timeline Timeline
+	At       int
 	// Actor makes the changes (enter, limit); nil refuses them all, as read-only mode does.
 	Actor actions.Actor
 	// AuditLog is the file the Audit view reads, opened by OpenFile (os.Open when nil; read-only
@@ -94,6 +98,7 @@ type Model struct {
 	// overviewOff is the Overview's first line on screen (it scrolls).
 	overviewOff int
 	lite        bool // the snapshot on screen is a lite one (Options.Lite)
+	at          int  // the instant of Options.Timeline on screen
 
 	audit []actions.AuditRecord
 	// auditOpen are the audit's intents with no result, by index into audit.
@@ -116,7 +121,7 @@ func New(src Source, opt Options) Model {
 		opt.Tick = tea.Tick
 	}
 	// Init reads the first snapshot.
-	return Model{src: src, opt: opt, styles: NewStyles(opt.Color), width: 80, height: 24, fetching: true}
+	return Model{src: src, opt: opt, styles: NewStyles(opt.Color), width: 80, height: 24, fetching: true, at: opt.At}
 }
 
 // Init takes the first snapshot (the quick one when there is one) and reads the audit log.
@@ -173,6 +178,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case snapshotMsg:
 		return m.gotSnapshot(msg)
+	case instantMsg:
+		if msg.err == nil {
+			m.at = msg.i
+		}
+		return m.gotSnapshot(snapshotMsg{msg.snap, msg.err, false})
 	case tickMsg:
 		m.ticking = false
 		switch {

@@ -27,6 +27,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if cmd, ok := m.viewKey(msg); ok {
 		return m, cmd
 	}
+	if cmd, ok := m.timeKey(msg); ok {
+		return m, cmd
+	}
 	if m.orderKey(msg) {
 		return m, nil
 	}

@@ -66,12 +66,15 @@ func (m Model) wrapStatus(text string, st lipgloss.Style) string {
 
 func (m Model) titleLine() string {
 	t := "isotop"
+	if m.opt.Timeline != nil { // the instant first: a long path or hostname must not push it off
+		t += " · replay" + m.instantTitle()
+	}
 	if m.snap != nil {
 		h := m.snap.Host
 		t += fmt.Sprintf(" · %s · %s · cgroup %s · %d procs", render.Clean(h.Hostname), render.Clean(h.Kernel), h.CgroupMode, len(m.snap.Processes))
 	}
 	if m.opt.Replay != "" {
-		t += " · replay " + render.Clean(m.opt.Replay)
+		t += " · " + map[bool]string{true: "", false: "replay "}[m.opt.Timeline != nil] + render.Clean(m.opt.Replay)
 	}
 	if m.paused {
 		t += " · PAUSED"
@@ -144,7 +147,12 @@ func (m Model) statusLine() string {
 	// As many of the keys as fit, in this order, and always help and quit.
 	tail := g.Help.hint() + " " + g.Quit.hint()
 	s := prefix
-	for _, b := range []binding{t.Up, t.Jump, t.Filter, t.Explain, t.Enter, t.Limit, t.Sandbox, t.Back, t.Info} {
+	show := []binding{t.Up, t.Jump, t.Filter, t.Explain, t.Enter, t.Limit, t.Sandbox, t.Back, t.Info}
+	if m.opt.Timeline != nil { // a replay's own keys first; its actions are refused
+		k := keys.time
+		show = []binding{k.Prev, k.Next, k.PrevEvent, k.NextEvent, k.First, k.Last, t.Up, t.Jump, t.Filter, t.Explain, t.Info}
+	}
+	for _, b := range show {
 		if lipgloss.Width(s+b.hint()+tail) >= m.width {
 			break
 		}

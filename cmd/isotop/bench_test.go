@@ -402,3 +402,61 @@ func tuiCost(b *testing.B, bin, view string, secs int) (float64, float64) {
 	}
 	return float64(u1-u0+s1-s0) * 10 / float64(secs), rssKB / 1024
 }
+
+// BenchmarkRecordVsAtop runs `isotop record --interval 10s` and `atop -w FILE 10` side by side for
+// ISOTOP_BENCH_SECS (600 by default) on a host with about 2000 extra processes in 8 sets of
+// namespaces, and reports each one's bytes an hour and CPU time (utime+stime), and the ratios.
+func BenchmarkRecordVsAtop(b *testing.B) {
+	probetest.Live(b)
+	atop, err := exec.LookPath("atop")
+	if err != nil {
+		b.Skip("needs atop (make bench installs it)")
+	}
+	bin := filepath.Join(b.TempDir(), "isotop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	secs := 600
+	if v, err := strconv.Atoi(os.Getenv("ISOTOP_BENCH_SECS")); err == nil && v > 0 {
+		secs = v
+	}
+	fillHost(b, 8, 250)
+	for b.Loop() {
+		dir := b.TempDir()
+		rec := exec.Command(bin, "record", "--interval", "10s", "--output", filepath.Join(dir, "rec"))
+		at := exec.Command(atop, "-w", filepath.Join(dir, "atop.raw"), "10")
+		for _, c := range []*exec.Cmd{rec, at} {
+			c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+			probetest.Start(b, c)
+		}
+		time.Sleep(time.Duration(secs) * time.Second)
+		ru, rs := cpuTicks(b, rec.Process.Pid)
+		au, as := cpuTicks(b, at.Process.Pid)
+		_ = rec.Process.Signal(syscall.SIGTERM)
+		_ = rec.Wait()
+		_ = at.Process.Kill()
+		_ = at.Wait()
+		var recBytes int64
+		files, _ := filepath.Glob(filepath.Join(dir, "rec", "*.rec"))
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil {
+				recBytes += st.Size()
+			}
+		}
+		st, err := os.Stat(filepath.Join(dir, "atop.raw"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		hour := 3600 / float64(secs)
+		ri, ai := float64(recBytes)*hour, float64(st.Size())*hour
+		rc, ac := float64(ru+rs)/100, float64(au+as)/100
+		b.Logf("%d s at 10 s on %d processes: isotop record %d bytes (%.1f MB an hour), %.2f CPU s; atop %d bytes (%.1f MB an hour), %.2f CPU s",
+			secs, countProcs(b), recBytes, ri/1e6, rc, st.Size(), ai/1e6, ac)
+		b.ReportMetric(ri/1e6, "isotop-MB/h")
+		b.ReportMetric(ai/1e6, "atop-MB/h")
+		b.ReportMetric(ri/ai, "isotop/atop-bytes")
+		b.ReportMetric(rc, "isotop-cpu-s")
+		b.ReportMetric(ac, "atop-cpu-s")
+		b.ReportMetric(rc/ac, "isotop/atop-cpu")
+	}
+}

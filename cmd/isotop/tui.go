@@ -15,6 +15,7 @@ import (
 
 	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/probe/record"
 	"github.com/isotop/isotop/ui"
 )
 
@@ -23,13 +24,14 @@ func runTUI(args []string, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop", flag.ContinueOnError)
 	fl.SetOutput(cutting(stderr))
 	interval := fl.Duration("interval", time.Second, "time between refreshes of the live host")
-	replay := fl.String("replay", "", "show a saved `isotop snapshot --json` instead of the live host")
+	replay := fl.String("replay", "", "show a recording (a directory or a file of isotop record: [ ] step, { } events, < > first and last) or a saved `isotop snapshot --json` instead of the live host")
+	at := fl.String("at", "", "with --replay of a recording: start at this instant (RFC 3339, 02:14 in the recorded host's zone, -10m; default: the last)")
 	af := addActionFlags(fl)
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read")
 	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read")
 	noMouse := fl.Bool("no-mouse", false, "leave the mouse to the terminal (to select text); else a click selects a tab or a row, and the wheel scrolls")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE] [--read-only] [--audit-log FILE] [--no-mouse]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE|DIR [--at T]] [--read-only] [--audit-log FILE] [--no-mouse]\n\n"+
 			"Opens the interactive views (press ? inside for every key).\n\n")
 		fl.PrintDefaults()
 	}
@@ -58,14 +60,36 @@ func runTUI(args []string, stderr io.Writer) int {
 		}
 	}
 	var src ui.Source
-	if *replay != "" {
+	if *replay != "" && isRecording(*replay) {
+		rec, err := record.Open(*replay)
+		if err != nil {
+			fmt.Fprintf(stderr, "isotop: --replay %s: %v\n", *replay, err)
+			return 1
+		}
+		defer rec.Close()
+		for _, p := range rec.Problems {
+			fmt.Fprintf(stderr, "isotop: --replay: %s\n", p)
+		}
+		tl := timeline{rec}
+		opt.At = tl.Len() - 1
+		if *at != "" {
+			t, err := record.ParseInstant(*at, rec.Zone(), tl.Time(opt.At))
+			if err != nil {
+				fmt.Fprintf(stderr, "isotop: --at: %v\n", err)
+				return 2
+			}
+			opt.At = rec.At(t)
+		}
+		src = func() (*probe.Snapshot, error) { return tl.Load(opt.At) }
+		opt.Interval, opt.Replay, opt.Timeline, opt.Actor = 0, *replay, tl, actions.Replay{}
+	} else if *replay != "" {
 		snap, err := readSnapshot(*replay)
 		if err != nil {
 			fmt.Fprintf(stderr, "isotop: --replay %s: %v\n", *replay, err)
 			return 1
 		}
 		src = func() (*probe.Snapshot, error) { return snap, nil }
-		opt.Interval, opt.Replay = 0, *replay
+		opt.Interval, opt.Replay, opt.Actor = 0, *replay, actions.Replay{}
 	} else {
 		fs, err := md.probeFS(*procRoot, *sysRoot)
 		if err != nil {
@@ -120,4 +144,35 @@ func readSnapshot(path string) (*probe.Snapshot, error) {
 		return nil, err
 	}
 	return probe.DecodeSnapshot(data)
+}
+
+// isRecording says whether path is a recording of isotop record (a directory, or a file that
+// starts with its magic line) rather than a saved snapshot.
+func isRecording(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return true
+	}
+	head := make([]byte, len(record.Magic))
+	n, _ := io.ReadFull(f, head)
+	return string(head[:n]) == record.Magic
+}
+
+// timeline is a recording as the TUI's Timeline.
+type timeline struct{ rec *record.Recording }
+
+func (t timeline) Len() int                            { return len(t.rec.Samples) }
+func (t timeline) Time(i int) time.Time                { return t.rec.Samples[i].Time }
+func (t timeline) Load(i int) (*probe.Snapshot, error) { return t.rec.Snapshot(i) }
+func (t timeline) Zone() *time.Location                { return t.rec.Zone() }
+func (t timeline) Events() []time.Time {
+	out := make([]time.Time, len(t.rec.Events))
+	for i, e := range t.rec.Events {
+		out[i] = e.Time
+	}
+	return out
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/isotop/isotop/probe/probetest"
+)
+
+// TestReplayStepsThroughARecording: the real `isotop record` on the live host while a netns of
+// the test's comes and goes, then the real TUI on the recording in tmux: it opens at the last
+// instant with the timeline in the title, < goes to the first, } to the sample after the next event
+// (the netns is there), ] and [ step, } again to its removal (gone), and an action is refused as
+// the past.
+func TestReplayStepsThroughARecording(t *testing.T) {
+	probetest.Live(t)
+	bin := buildBinary(t)
+	out := t.TempDir()
+	name := probetest.Name(t)
+	rec := exec.Command(bin, "record", "--output", out, "--interval", "1s", "--count", "7")
+	var stderr lockedBuffer
+	rec.Stderr = &stderr
+	probetest.Start(t, rec)
+	probetest.WaitFor(t, "the first sample", func() bool { return strings.Contains(stderr.String(), "recording into") })
+	time.Sleep(1500 * time.Millisecond)
+	probetest.Run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	time.Sleep(2500 * time.Millisecond)
+	probetest.Run(t, "ip", "netns", "del", name)
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("isotop record: %v\n%s", err, stderr.String())
+	}
+
+	tm := startTmux(t, 160, 40, bin, "--replay", out, "--no-mouse")
+	tm.waitFor("replay 20", "(7/7)")
+	tm.keys("w")
+	if s := tm.waitFor("[w Network]"); strings.Contains(s, name) {
+		t.Errorf("the last instant shows the netns removed before it:\n%s", s)
+	}
+	tm.keys("<")
+	tm.waitFor("(1/7)")
+	tm.keys("}")
+	s := tm.waitFor(name)
+	at := strings.Index(s, "/7)")
+	if at < 0 {
+		t.Fatalf("no timeline in the title:\n%s", s)
+	}
+	tm.keys("]")
+	tm.waitFor(name)
+	tm.keys("[")
+	tm.waitFor(name)
+	tm.keys("}")
+	tm.waitGone(name) // the sample after its removal
+	tm.keys("[")
+	tm.waitFor(name)
+	// The past cannot be changed: L on a cgroup says so.
+	tm.keys("g", "j", "L")
+	tm.waitFor("replay of a recording")
+	tm.keys("q")
+}

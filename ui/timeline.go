@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/isotop/isotop/probe"
+)
+
+// Timeline is a recording being replayed (isotop record): its instants, each read in a Cmd.
+type Timeline interface {
+	Len() int
+	Time(i int) time.Time
+	Load(i int) (*probe.Snapshot, error)
+	// Events are the instants of the recording's events, in order.
+	Events() []time.Time
+	// Zone is the recorded host's time zone: instants show in its time, with its offset.
+	Zone() *time.Location
+}
+
+// instantMsg is the snapshot of instant i of the timeline.
+type instantMsg struct {
+	i    int
+	snap *probe.Snapshot
+	err  error
+}
+
+func loadInstant(tl Timeline, i int) tea.Cmd {
+	return func() tea.Msg {
+		s, err := tl.Load(i)
+		return instantMsg{i, s, err}
+	}
+}
+
+// timeKey steps through a replayed recording: a sample, an event, the first or last instant.
+func (m *Model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	tl, k := m.opt.Timeline, keys.time
+	if tl == nil {
+		return nil, false
+	}
+	to := m.at
+	switch {
+	case k.Prev.matches(msg):
+		to = max(0, m.at-1)
+	case k.Next.matches(msg):
+		to = min(tl.Len()-1, m.at+1)
+	case k.First.matches(msg):
+		to = 0
+	case k.Last.matches(msg):
+		to = tl.Len() - 1
+	case k.NextEvent.matches(msg), k.PrevEvent.matches(msg):
+		to = eventInstant(tl, m.at, k.NextEvent.matches(msg))
+		if to < 0 {
+			m.status = "no event " + map[bool]string{true: "after", false: "before"}[k.NextEvent.matches(msg)] + " this instant"
+			return nil, true
+		}
+	default:
+		return nil, false
+	}
+	if to == m.at {
+		m.status = "the recording's " + map[bool]string{true: "first", false: "last"}[to == 0] + " instant"
+		return nil, true
+	}
+	m.fetching = true
+	return loadInstant(tl, to), true
+}
+
+// eventInstant is the sample that follows the next (or the previous) event, -1 when there is none.
+// The events between two samples belong to the later one, which shows what they did.
+func eventInstant(tl Timeline, at int, next bool) int {
+	evs := tl.Events()
+	sampleAfter := func(t time.Time) int {
+		return sort.Search(tl.Len(), func(i int) bool { return !tl.Time(i).Before(t) })
+	}
+	if next {
+		e := sort.Search(len(evs), func(i int) bool { return evs[i].After(tl.Time(at)) })
+		if e == len(evs) {
+			return -1
+		}
+		return min(sampleAfter(evs[e]), tl.Len()-1)
+	}
+	if at == 0 {
+		return -1
+	}
+	e := sort.Search(len(evs), func(i int) bool { return evs[i].After(tl.Time(at - 1)) })
+	if e == 0 {
+		return -1
+	}
+	return sampleAfter(evs[e-1])
+}
+
+// instantTitle is the title's timeline: the instant in the recorded host's time, with its offset.
+func (m Model) instantTitle() string {
+	tl := m.opt.Timeline
+	if tl == nil {
+		return ""
+	}
+	t := tl.Time(m.at).In(tl.Zone())
+	return fmt.Sprintf(" %s (%d/%d)", t.Format("2006-01-02 15:04:05 -07:00"), m.at+1, tl.Len())
+}
