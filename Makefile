@@ -51,15 +51,20 @@ test-v2: deps
 	ISOTOP_TEST_V2=1 $(GO) test -count=1 -p 1 -run '^TestV2' ./probe/probetest/v2host ./probe ./actions ./cmd/isotop
 
 # Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes, the TUI's CPU
-# against htop's over 30 s on ~4000 processes, and the cgroup reading against containerd/cgroups/v3
-# (root; htop is installed for it).
+# against htop's over 30 s on ~4000 processes, the cgroup reading against containerd/cgroups/v3,
+# the large host (10,000 processes, 1,000 cgroups, 300 netns, 200 trees) at 10, 50 and 100 %, and
+# `isotop record` against `atop -w` for 10 minutes (ISOTOP_BENCH_SECS) (root; htop and atop are
+# installed for it). It changes the host as the live tests do, and removes what it made.
 bench: deps
-	@dpkg-query -W -f='$${Status}' htop 2>/dev/null | grep -q "install ok installed" || \
-	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq htop; } || true
-	$(GO) test -run '^$$' -bench SnapshotVsLsns -benchtime 40x ./cmd/isotop
-	$(GO) test -run '^$$' -bench TUIVsHtop -benchtime 1x -timeout 5m ./cmd/isotop
-	$(GO) test -run '^$$' -bench CgroupRead -benchtime 50x ./probe
-	$(GO) test -run '^$$' -bench ReadProcessesVsProcfs -benchtime 10x -cpu 1,2 ./probe
+	@for p in htop atop; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || \
+	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p; } || true; done
+	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench SnapshotVsLsns -benchtime 40x ./cmd/isotop
+	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench TUIVsHtop -benchtime 1x -timeout 5m ./cmd/isotop
+	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench CgroupRead -benchtime 50x ./probe
+	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench ReadProcessesVsProcfs -benchtime 10x -cpu 1,2 ./probe
+	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench 'LargeHost$$' -benchtime 3x -timeout 30m ./probe
+	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench LargeHostTUI -benchtime 1x -timeout 30m ./cmd/isotop
+	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench RecordVsAtop -benchtime 1x -timeout 30m ./cmd/isotop
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -71,9 +76,11 @@ lint:
 # fail now and then with "context deadline exceeded"): bad input must give an error, never a panic.
 # The TUI's rendering of a replayed snapshot is slower to fuzz (every view, three sizes): fewer.
 FUZZTIME_UI ?= 3000x
+# A recording decodes its samples (zstd, with the previous one as the dictionary): fewer too.
+FUZZTIME_REC ?= 5000x
 fuzz:
-	@for pkg in ./probe ./actions ./ui; do \
-	  n=$(FUZZTIME); [ $$pkg = ./ui ] && n=$(FUZZTIME_UI); \
+	@for pkg in ./probe ./probe/record ./actions ./ui; do \
+	  n=$(FUZZTIME); [ $$pkg = ./ui ] && n=$(FUZZTIME_UI); [ $$pkg = ./probe/record ] && n=$(FUZZTIME_REC); \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f"; \
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $$n $$pkg > /tmp/isotop-fuzz.log 2>&1 || { cat /tmp/isotop-fuzz.log; exit 1; }; \
