@@ -301,7 +301,10 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	for i, s := range rec.Samples {
 		for ; *at == "" && ev < len(rec.Events) && !rec.Events[ev].Time.After(s.Time); ev++ {
 			if e := rec.Events[ev]; !e.Time.Before(bounds[0]) && !e.Time.After(bounds[1]) {
-				line, _ := json.Marshal(map[string]any{"time": e.Time, "event": e})
+				line, _ := json.Marshal(struct {
+					Time  time.Time    `json:"time"`
+					Event record.Event `json:"event"`
+				}{e.Time, e})
 				w.Write(append(line, '\n'))
 			}
 		}

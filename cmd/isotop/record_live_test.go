@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -128,4 +129,78 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestJourneyRecordOOM: `isotop record` runs while a process is OOM-killed in a test cgroup; on v2
+// the cgroup is removed at once (no sample ever sees it: only the watcher's inotify can tell), on
+// v1 its counter is read by the next sample. `isotop export` has the kill, in that cgroup, between
+// the samples around it. Run on this host and, by TestV2Journeys, on the pure-v2 kernel.
+func TestJourneyRecordOOM(t *testing.T) {
+	probetest.Live(t)
+	name := probetest.Name(t)
+	probetest.NewCgroup(t, name, "memory")
+	cg := probetest.NewCgroup(t, name+"/victim", "memory")
+	cg.SetMemoryMax(t, 24<<20)
+	cg.Write(t, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", map[bool]string{true: "0", false: strconv.Itoa(24 << 20)}[cg.IsV2("memory")])
+	bin := buildBinary(t)
+	out := t.TempDir()
+	rec := exec.Command(bin, "record", "--output", out, "--interval", "3s", "--count", "3")
+	var stderr lockedBuffer
+	rec.Stderr = &stderr
+	probetest.Start(t, rec)
+	probetest.WaitFor(t, "the first sample", func() bool { return strings.Contains(stderr.String(), "recording into") })
+	time.Sleep(500 * time.Millisecond) // the watcher is set up after the first sample's cgroups
+	hog := exec.Command("sh", "-c", `read go; exec dd if=/dev/zero of=/dev/null bs=64M count=1`)
+	in, err := hog.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hog.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cg.Add(t, hog.Process.Pid)
+	in.Write([]byte("go\n"))
+	in.Close()
+	if err := hog.Wait(); err == nil {
+		t.Fatal("dd past the limit was not killed")
+	}
+	killed := time.Now()
+	if cg.IsV2("memory") {
+		if err := syscall.Rmdir(cg.Dirs["memory"]); err != nil {
+			t.Fatalf("removing the cgroup right away: %v", err)
+		}
+	}
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("isotop record: %v\n%s", err, stderr.String())
+	}
+	exp, err := exec.Command(bin, "export", out).Output()
+	if err != nil {
+		t.Fatalf("isotop export: %v", err)
+	}
+	var found []string
+	for l := range strings.SplitSeq(string(exp), "\n") {
+		if !strings.HasPrefix(l, `{"time":`) || !strings.Contains(l, `"event":`) {
+			continue
+		}
+		var e struct {
+			Event struct {
+				Time                         time.Time
+				Kind, Object, Source, Detail string
+			} `json:"event"`
+		}
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Event.Object != cg.Path {
+			continue
+		}
+		found = append(found, e.Event.Kind+" "+e.Event.Source)
+		if e.Event.Kind == "oom-kill" && (e.Event.Time.Before(killed.Add(-4*time.Second)) || e.Event.Time.After(killed.Add(4*time.Second))) {
+			t.Errorf("the OOM kill recorded at %v; it happened at %v", e.Event.Time, killed)
+		}
+	}
+	if !strings.Contains(strings.Join(found, "\n"), "oom-kill") {
+		t.Errorf("no oom-kill in %s among the recorded events: %v", cg.Path, found)
+	}
+	t.Logf("the events of %s: %v", cg.Path, found)
 }

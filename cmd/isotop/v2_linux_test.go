@@ -13,7 +13,7 @@ import (
 )
 
 // v2Journeys run inside the pure cgroup v2 kernel, the real binary in tmux; each must pass there.
-var v2Journeys = []string{"TestJourneyOOM", "TestJourneyLimit"}
+var v2Journeys = []string{"TestJourneyOOM", "TestJourneyLimit", "TestJourneyRecordOOM"}
 
 // TestV2Journeys boots a real kernel whose only cgroup hierarchy is v2 (package v2host) and walks
 // the journeys there: on v2 the OOM kill is in a cgroup removed at once, which only the watcher
@@ -57,6 +57,9 @@ func TestV2Journeys(t *testing.T) {
 		if !strings.Contains(res.Output, "--- PASS: "+name+" ") {
 			t.Errorf("%s did not pass on the v2 kernel", name)
 		}
+	}
+	if !strings.Contains(res.Output, "oom-kill inotify") {
+		t.Errorf("the recorder in the v2 guest did not record the OOM kill in the removed cgroup by inotify")
 	}
 	if !strings.Contains(res.Output, "followed with inotify") {
 		t.Errorf("the TUI in the v2 guest did not follow the events with inotify")
