@@ -41,7 +41,7 @@ func (m *Model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if tl == nil {
 		return nil, false
 	}
-	to := m.at
+	var to int
 	switch {
 	case k.Prev.matches(msg):
 		to = max(0, m.at-1)

@@ -17,10 +17,13 @@ var t0 = time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)
 
 // host is a small host at sample i: 300 processes whose CPU time grows, one that comes and goes,
 // a cgroup whose memory limit changes at sample 5, a container from sample 3 to 7.
-func host(i int) *probe.Snapshot {
+func host(i int) *probe.Snapshot { return hostOf(i, 300) }
+
+// hostOf is host with n processes.
+func hostOf(i, n int) *probe.Snapshot {
 	s := &probe.Snapshot{Schema: probe.Schema, Taken: t0.Add(time.Duration(i) * 10 * time.Second),
 		Host: probe.Host{Hostname: "node-1", Kernel: "6.1.0", CPUs: 2, CgroupMode: "v2"}}
-	for p := 1; p <= 300; p++ {
+	for p := 1; p <= n; p++ {
 		if p == 77 && i%2 == 1 {
 			continue
 		}
