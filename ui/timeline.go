@@ -15,8 +15,8 @@ type Timeline interface {
 	Len() int
 	Time(i int) time.Time
 	Load(i int) (*probe.Snapshot, error)
-	// Events are the instants of the recording's events, in order.
-	Events() []time.Time
+	// EventList is the recording's events, in time order.
+	EventList() []TimelineEvent
 	// Zone is the recorded host's time zone: instants show in its time, with its offset.
 	Zone() *time.Location
 }
@@ -47,6 +47,9 @@ func (m *Model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		to = max(0, m.at-1)
 	case k.Next.matches(msg):
 		to = min(tl.Len()-1, m.at+1)
+	case k.Events.matches(msg):
+		m.over = &eventsBox{}
+		return nil, true
 	case k.First.matches(msg):
 		to = 0
 	case k.Last.matches(msg):
@@ -71,7 +74,10 @@ func (m *Model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // eventInstant is the sample that follows the next (or the previous) event, -1 when there is none.
 // The events between two samples belong to the later one, which shows what they did.
 func eventInstant(tl Timeline, at int, next bool) int {
-	evs := tl.Events()
+	var evs []time.Time
+	for _, e := range tl.EventList() {
+		evs = append(evs, e.Time)
+	}
 	sampleAfter := func(t time.Time) int {
 		return sort.Search(tl.Len(), func(i int) bool { return !tl.Time(i).Before(t) })
 	}

@@ -40,6 +40,11 @@ Usage:
                                  a directory of files, a file a day, pruned by size and age
   isotop export FILE|DIR [--at T | --from T1 --to T2]
                                  print a recording as JSON lines (samples and events)
+  isotop diff FILE|DIR [--from T1] [--to T2] [--json]
+                                 what changed between two instants of a recording
+  isotop report FILE|DIR [--from T1] [--to T2] [--json] [--all]
+                                 per container and cgroup: p50/p95/p99/max of CPU, memory,
+                                 pressure, throttling against the limits, and the OOM kills
   isotop version                 print the version
   isotop help                    print this help
 
@@ -72,6 +77,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRecord(args[1:], stderr)
 	case "export":
 		return runExport(args[1:], stdout, stderr)
+	case "diff":
+		return runDiff(args[1:], stdout, stderr)
+	case "report":
+		return runReport(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "isotop", version)
 		return 0

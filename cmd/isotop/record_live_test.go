@@ -111,6 +111,34 @@ func TestRecordCatchesWhatHappensBetweenSamples(t *testing.T) {
 	if samples != 3 {
 		t.Errorf("%d samples exported, not 3", samples)
 	}
+	// isotop diff from the first instant to the last: the limit changed; the short cgroup is
+	// among the events recorded between.
+	diff, err := exec.Command(bin, "diff", out).CombinedOutput()
+	if err != nil || !strings.Contains(string(diff), "limit-changed") || !strings.Contains(string(diff), "/"+base+"/short") {
+		t.Errorf("isotop diff: %v\n%s", err, diff)
+	}
+	// isotop report: the test's cgroup, with its memory against its limit.
+	report, err := exec.Command(bin, "report", out, "--json").Output()
+	var r struct {
+		Samples int
+		Usage   []struct {
+			Cgroup      string
+			MemLimitPct *struct{ N int } `json:"memory_of_limit_pct"`
+		}
+	}
+	if err == nil {
+		err = json.Unmarshal(report, &r)
+	}
+	if err != nil || r.Samples != 3 {
+		t.Fatalf("isotop report --json: %v, %d samples", err, r.Samples)
+	}
+	inReport := false
+	for _, u := range r.Usage {
+		inReport = inReport || (u.Cgroup == parent.Path && u.MemLimitPct != nil && u.MemLimitPct.N == 3)
+	}
+	if !inReport {
+		t.Errorf("the report has no memory-of-limit figures of %s:\n%s", parent.Path, report)
+	}
 }
 
 // lockedBuffer is a strings.Builder that a command writes to while the test reads it.

@@ -55,6 +55,17 @@ func TestReplayStepsThroughARecording(t *testing.T) {
 	tm.waitGone(name) // the sample after its removal
 	tm.keys("[")
 	tm.waitFor(name)
+	// The Events box: filtered by the netns's name, enter goes to the instant after its creation.
+	tm.keys(">")
+	tm.waitFor("(7/7)")
+	tm.waitGone(name)
+	tm.keys("v")
+	tm.waitFor("Events of the recording")
+	tm.text(name)
+	s = tm.waitFor("netns-created", "netns-removed", "matching "+name)
+	tm.keys("Enter")
+	tm.waitGone("Events of the recording")
+	tm.waitFor(name, "[w Network]")
 	// The past cannot be changed: L on a cgroup says so.
 	tm.keys("g", "j", "L")
 	tm.waitFor("replay of a recording")

@@ -169,10 +169,10 @@ func (t timeline) Len() int                            { return len(t.rec.Sample
 func (t timeline) Time(i int) time.Time                { return t.rec.Samples[i].Time }
 func (t timeline) Load(i int) (*probe.Snapshot, error) { return t.rec.Snapshot(i) }
 func (t timeline) Zone() *time.Location                { return t.rec.Zone() }
-func (t timeline) Events() []time.Time {
-	out := make([]time.Time, len(t.rec.Events))
+func (t timeline) EventList() []ui.TimelineEvent {
+	out := make([]ui.TimelineEvent, len(t.rec.Events))
 	for i, e := range t.rec.Events {
-		out[i] = e.Time
+		out[i] = ui.TimelineEvent{Time: e.Time, Kind: e.Kind, Object: e.Object, Detail: e.Detail, Source: e.Source}
 	}
 	return out
 }

@@ -34,7 +34,9 @@ func hostOf(i, n int) *probe.Snapshot {
 	if i >= 5 {
 		limit = 512 << 20
 	}
-	s.Cgroups = []probe.Cgroup{{Path: "/"}, {Path: "/app", Memory: &probe.CgroupMemory{Max: &limit}}}
+	used, rate := uint64(100+i%10)<<20, float64(i%10*10) // 100..109 MiB; 0..90 % of a CPU
+	s.Cgroups = []probe.Cgroup{{Path: "/"}, {Path: "/app", Memory: &probe.CgroupMemory{Max: &limit, EffectiveMax: &limit, Current: &used},
+		CPU: &probe.CgroupCPU{RatePct: &rate}}}
 	if i >= 3 && i < 7 {
 		s.Cgroups = append(s.Cgroups, probe.Cgroup{Path: "/app/ctr"})
 		s.Containers = []probe.Container{{Runtime: "podman", ID: "3054abc", Name: "web", Image: "busybox"}}
@@ -268,4 +270,46 @@ func FuzzRead(f *testing.F) {
 			_, _ = rec.Snapshot(i)
 		}
 	})
+}
+
+func TestReportAndCompare(t *testing.T) {
+	rec, err := Open(write(t, 100, 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	r := MakeReport(rec, rec.Samples[0].Time, rec.Samples[99].Time)
+	var app *Usage
+	for _, u := range r.Usage {
+		if u.Cgroup == "/app" {
+			app = u
+		}
+	}
+	if r.Samples != 100 || app == nil || app.CPUPct == nil || app.Memory == nil || app.MemLimitPct == nil {
+		t.Fatalf("%d samples, /app %+v", r.Samples, app)
+	}
+	// CPU is 0, 10, … 90 % ten times each: the nearest-rank p50 is 40, p95 and p99 90.
+	if c := app.CPUPct; c.P50 != 40 || c.P95 != 90 || c.P99 != 90 || c.Max != 90 || c.N != 100 {
+		t.Errorf("CPU %+v", c)
+	}
+	if m := app.Memory; m.Max != 109<<20 || m.P50 != 104<<20 {
+		t.Errorf("memory %+v", m)
+	}
+	// The limit drops from 1 GiB to 512 MiB at sample 5: 109 MiB of 512 MiB is the max share.
+	if got, want := app.MemLimitPct.Max, 100*float64(109<<20)/float64(512<<20); got != want {
+		t.Errorf("memory of its limit at most %.2f %%, want %.2f", got, want)
+	}
+	// Compare the instants around the container's life.
+	a, _ := rec.Snapshot(2)
+	b, _ := rec.Snapshot(5)
+	var got []string
+	for _, e := range Compare(a, b) {
+		got = append(got, e.Kind+" "+e.Object+" "+e.Detail)
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"container-started podman:web", "cgroup-created /app/ctr", "limit-changed /app memory max 1073741824 → 536870912"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("Compare(2, 5) lacks %q:\n%s", want, all)
+		}
+	}
 }
