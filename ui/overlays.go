@@ -117,6 +117,10 @@ func (b *explainBox) text(m *Model, _, _ int) string {
 		value = strings.TrimSpace(r.Cells[c])
 	}
 	s.WriteString("\n\n  " + cols[c].Title + ": " + render.Clean(value) + "\n\n")
+	if tl := m.opt.Timeline; tl != nil { // a replay: the value is the past's, the command today's
+		at := tl.Time(m.at).In(tl.Zone()).Format("2006-01-02 15:04:05 -07:00")
+		s.WriteString("  the value at " + at + ", recorded from the file below;\n  the command shows its value now, on this host\n\n")
+	}
 	var e render.Explanation
 	if c < len(b.more.Explain) {
 		e = b.more.Explain[c]

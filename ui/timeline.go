@@ -3,11 +3,13 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/ui/render"
 )
 
 // Timeline is a recording being replayed (isotop record): its instants, each read in a Cmd.
@@ -19,6 +21,9 @@ type Timeline interface {
 	EventList() []TimelineEvent
 	// Zone is the recorded host's time zone: instants show in its time, with its offset.
 	Zone() *time.Location
+	// Instant is the sample at an instant typed by the operator (the last at or before it), or
+	// why it is not one.
+	Instant(s string) (int, error)
 }
 
 // instantMsg is the snapshot of instant i of the timeline.
@@ -49,6 +54,9 @@ func (m *Model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		to = min(tl.Len()-1, m.at+1)
 	case k.Events.matches(msg):
 		m.over = &eventsBox{}
+		return nil, true
+	case k.Goto.matches(msg):
+		m.over = &gotoBox{}
 		return nil, true
 	case k.First.matches(msg):
 		to = 0
@@ -107,3 +115,46 @@ func (m Model) instantTitle() string {
 	t := tl.Time(m.at).In(tl.Zone())
 	return fmt.Sprintf(" %s (%d/%d)", t.Format("2006-01-02 15:04:05 -07:00"), m.at+1, tl.Len())
 }
+
+// gotoBox asks for an instant of the replayed recording: RFC 3339, a time of day in the recorded
+// host's zone (02:14), or an offset from the end (-10m).
+type gotoBox struct {
+	line
+	err string
+}
+
+func (b *gotoBox) update(m *Model, msg tea.KeyPressMsg) (overlay, tea.Cmd) {
+	tl := m.opt.Timeline
+	switch {
+	case keys.form.Cancel.matches(msg):
+		return nil, nil
+	case keys.form.Submit.matches(msg):
+		i, err := tl.Instant(strings.TrimSpace(b.value))
+		if err != nil {
+			b.err = err.Error()
+			return b, nil
+		}
+		if i == m.at {
+			m.status = "already at that instant"
+			return nil, nil
+		}
+		m.fetching = true
+		return nil, loadInstant(tl, i)
+	case b.edit(msg):
+		b.err = ""
+	}
+	return b, nil
+}
+
+func (b *gotoBox) text(m *Model, _, _ int) string {
+	tl := m.opt.Timeline
+	zone := tl.Time(0).In(tl.Zone()).Format("-07:00")
+	s := fmt.Sprintf("Go to an instant (recorded %s to %s, host's time %s)\n\n  02:14, 02:14:10 · -10m (from the end) · 2026-12-03T02:14:00+01:00\n\n%s\n",
+		tl.Time(0).In(tl.Zone()).Format("01-02 15:04:05"), tl.Time(tl.Len()-1).In(tl.Zone()).Format("01-02 15:04:05"), zone, b.view())
+	if b.err != "" {
+		s += "\n  " + m.styles.Warn.Render(render.Clean(b.err)) + "\n"
+	}
+	return s
+}
+
+func (b *gotoBox) hints() string { return hints(keys.form.Submit, keys.form.Cancel) }

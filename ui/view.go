@@ -150,7 +150,7 @@ func (m Model) statusLine() string {
 	show := []binding{t.Up, t.Jump, t.Filter, t.Explain, t.Enter, t.Limit, t.Sandbox, t.Back, t.Info}
 	if m.opt.Timeline != nil { // a replay's own keys first; its actions are refused
 		k := keys.time
-		show = []binding{k.Prev, k.Next, k.PrevEvent, k.NextEvent, k.First, k.Last, k.Events, t.Up, t.Jump, t.Filter, t.Explain, t.Info}
+		show = []binding{k.Prev, k.Next, k.PrevEvent, k.NextEvent, k.First, k.Last, k.Events, k.Goto, t.Up, t.Jump, t.Filter, t.Explain, t.Info}
 	}
 	for _, b := range show {
 		if lipgloss.Width(s+b.hint()+tail) >= m.width {

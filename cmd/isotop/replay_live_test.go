@@ -66,6 +66,22 @@ func TestReplayStepsThroughARecording(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitGone("Events of the recording")
 	tm.waitFor(name, "[w Network]")
+	// @ goes to an instant: a bad one is refused saying why, then the first sample's time.
+	tm.keys("@")
+	tm.waitFor("Go to an instant")
+	tm.text("yesterday")
+	tm.keys("Enter")
+	tm.waitFor("not RFC 3339")
+	tm.keys("C-u")
+	rec0 := strings.Fields(strings.SplitN(tm.screen(), "recorded ", 2)[1])[1] // "01-02 15:04:05": the first instant's time of day
+	tm.text(rec0)
+	tm.keys("Enter")
+	tm.waitFor("(1/7)")
+	// Explain names the instant the value is from.
+	tm.keys("e")
+	tm.waitFor("the value at 20", "recorded from the file below")
+	tm.keys("Escape")
+	tm.waitGone("recorded from the file below")
 	// The past cannot be changed: L on a cgroup says so.
 	tm.keys("g", "j", "L")
 	tm.waitFor("replay of a recording")

@@ -169,6 +169,14 @@ func (t timeline) Len() int                            { return len(t.rec.Sample
 func (t timeline) Time(i int) time.Time                { return t.rec.Samples[i].Time }
 func (t timeline) Load(i int) (*probe.Snapshot, error) { return t.rec.Snapshot(i) }
 func (t timeline) Zone() *time.Location                { return t.rec.Zone() }
+func (t timeline) Instant(s string) (int, error) {
+	at, err := record.ParseInstant(s, t.rec.Zone(), t.Time(t.Len()-1))
+	if err != nil {
+		return 0, err
+	}
+	return t.rec.At(at), nil
+}
+
 func (t timeline) EventList() []ui.TimelineEvent {
 	out := make([]ui.TimelineEvent, len(t.rec.Events))
 	for i, e := range t.rec.Events {
