@@ -10,8 +10,9 @@ LDFLAGS  := -X main.version=$(VERSION)
 # container tests and containerd (its daemon is started by the tests that need it, when none runs);
 # busybox-static makes their image and the sandboxes' roots; strace for the read-only proof;
 # docker.io for the sandbox's side-by-side with docker run (a dockerd of the test's own: no
-# service is started by the package).
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc containerd tmux strace gcc libseccomp-dev docker.io
+# service is started by the package); prometheus to scrape isotop serve (run with a config, port and
+# data directory of the test's own).
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc containerd tmux strace gcc libseccomp-dev docker.io prometheus
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 

@@ -45,6 +45,9 @@ Usage:
   isotop report FILE|DIR [--from T1] [--to T2] [--json] [--all]
                                  per container and cgroup: p50/p95/p99/max of CPU, memory,
                                  pressure, throttling against the limits, and the OOM kills
+  isotop serve [--listen 127.0.0.1:7319] [--token-file F] [--tls-cert F --tls-key F]
+                                 serve this host read-only: /metrics for Prometheus (cAdvisor's
+                                 names per container, isotop_* besides), /api/v1/snapshot
   isotop version                 print the version
   isotop help                    print this help
 
@@ -77,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRecord(args[1:], stderr)
 	case "export":
 		return runExport(args[1:], stdout, stderr)
+	case "serve":
+		return runServe(args[1:], stderr)
 	case "diff":
 		return runDiff(args[1:], stdout, stderr)
 	case "report":

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/isotop/isotop/actions"
+	"github.com/isotop/isotop/probe"
+	"github.com/isotop/isotop/probe/metrics"
+)
+
+// DefaultServePort is isotop serve's port: outside the range the Prometheus wiki allocates to
+// exporters (9100–9999) and not a well-known service's.
+const DefaultServePort = "7319"
+
+// runServe serves the host's snapshot to Prometheus (/metrics) and to remote TUIs
+// (/api/v1/snapshot), read-only: there is no endpoint that changes anything.
+func runServe(args []string, stderr io.Writer) int {
+	fl := flag.NewFlagSet("isotop serve", flag.ContinueOnError)
+	fl.SetOutput(cutting(stderr))
+	listen := fl.String("listen", "127.0.0.1:"+DefaultServePort, "the address to listen on; another than loopback needs --token-file or --tls-client-ca")
+	tokenFile := fl.String("token-file", "", "a file holding the bearer token every request must carry (Authorization: Bearer …)")
+	cert := fl.String("tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	key := fl.String("tls-key", "", "… and this key (PEM)")
+	clientCA := fl.String("tls-client-ca", "", "with --tls-cert: require client certificates signed by this CA (mTLS)")
+	fresh := fl.Duration("min-interval", time.Second, "scrapes within this time of a snapshot share it (one read of the host however many scrape)")
+	prefix := fl.String("prefix", "", "put this before the cAdvisor metric names (e.g. isotop_), for a Prometheus that also scrapes the kubelet's cAdvisor")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, "Usage: isotop serve [--listen 127.0.0.1:"+DefaultServePort+"] [--token-file F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--min-interval 1s] [--prefix P]\n\n"+
+			"Serves this host read-only over HTTP: /metrics for Prometheus (the cAdvisor names per container, and\n"+
+			"isotop_* for the limits in force, namespaces, network namespaces and veth peers, OOM kills),\n"+
+			"/api/v1/snapshot (the JSON of isotop snapshot --json) for isotop --remote, /healthz.\n\n")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	srv, ln, err := newServer(serveConfig{listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix})
+	if err != nil {
+		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
+		return 2
+	}
+	defer srv.close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go srv.col.Watch(ctx, nil) // OOM kills as they happen (v2), even in a cgroup removed at once
+	scheme := "http"
+	if *cert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stderr, "isotop serve: listening on %s://%s (/metrics, /api/v1/snapshot, /healthz)\n", scheme, ln.Addr())
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.http.Shutdown(shut)
+	}()
+	if *cert != "" {
+		err = srv.http.ServeTLS(ln, *cert, *key)
+	} else {
+		err = srv.http.Serve(ln)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type serveConfig struct {
+	listen, tokenFile, cert, key, clientCA, prefix string
+	fresh                                          time.Duration
+}
+
+type server struct {
+	http  *http.Server
+	col   *probe.Collector
+	token []byte
+
+	fresh time.Duration
+	mu    sync.Mutex
+	snap  *probe.Snapshot
+	json  []byte
+	taken time.Time
+}
+
+// newServer checks the configuration, binds the socket and builds the handlers.
+func newServer(c serveConfig) (*server, net.Listener, error) {
+	s := &server{col: probe.NewCollector(probe.DefaultFS())}
+	if c.tokenFile != "" {
+		b, err := os.ReadFile(c.tokenFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--token-file: %w", err)
+		}
+		if s.token = bytes.TrimSpace(b); len(s.token) < 16 {
+			return nil, nil, fmt.Errorf("--token-file %s: the token has %d characters; give at least 16", c.tokenFile, len(s.token))
+		}
+	}
+	if (c.cert == "") != (c.key == "") || (c.clientCA != "" && c.cert == "") {
+		return nil, nil, errors.New("--tls-cert and --tls-key go together, and --tls-client-ca needs them")
+	}
+	host, _, err := net.SplitHostPort(c.listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--listen %q: %w", actions.Cut(c.listen), err)
+	}
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && s.token == nil && c.clientCA == "" {
+		return nil, nil, fmt.Errorf("--listen %s is not a loopback address: it needs --token-file or --tls-client-ca, so that only those it is meant for can read this host", c.listen)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.New(s.snapshot, c.prefix), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("GET /api/v1/snapshot", s.serveSnapshot)
+	mux.HandleFunc("GET /healthz", s.health)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "isotop serve: /metrics (Prometheus), /api/v1/snapshot (isotop --remote), /healthz")
+	})
+	s.http = &http.Server{Handler: s.auth(mux), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second}
+	if c.clientCA != "" {
+		pem, err := os.ReadFile(c.clientCA)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--tls-client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("--tls-client-ca %s: no PEM certificate in it", c.clientCA)
+		}
+		s.http.TLSConfig = &tls.Config{ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}
+	}
+	s.fresh = c.fresh
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--listen %s: %w", c.listen, err)
+	}
+	return s, ln, nil
+}
+
+func (s *server) close() { s.col.Close() }
+
+// auth lets a request through when it carries the token (none is asked for without one) and is a
+// GET: nothing here writes.
+func (s *server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "isotop serve is read-only: only GET", http.StatusMethodNotAllowed)
+			return
+		}
+		if s.token != nil {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), s.token) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="isotop"`)
+				http.Error(w, "isotop serve: a bearer token is needed, and this one is not it", http.StatusUnauthorized)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// snapshot is the host now, or as read within min-interval: concurrent scrapes share one read.
+func (s *server) snapshot() (*probe.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.snap != nil && time.Since(s.taken) < s.fresh {
+		return s.snap, nil
+	}
+	snap, err := s.col.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	s.snap, s.json, s.taken = snap, nil, time.Now()
+	return snap, nil
+}
+
+func (s *server) serveSnapshot(w http.ResponseWriter, _ *http.Request) {
+	snap, err := s.snapshot()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.mu.Lock()
+	data := s.json
+	if data == nil || s.snap != snap {
+		var b bytes.Buffer
+		err = snap.WriteJSON(&b)
+		data = b.Bytes()
+		if s.snap == snap {
+			s.json = data
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(data)
+}
+
+func (s *server) health(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	age := time.Since(s.taken)
+	s.mu.Unlock()
+	fmt.Fprintf(w, "ok; the last snapshot is %s old\n", age.Round(time.Millisecond))
+}

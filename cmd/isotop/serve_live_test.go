@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/isotop/isotop/probe/probetest"
+)
+
+// TestPrometheusScrapesServe: a real Prometheus (Debian's) scrapes the real `isotop serve` on
+// loopback every second, with a bearer token; through Prometheus's HTTP API the queries a cAdvisor
+// dashboard uses give, for the test's Podman container (64 MiB, spinning): the memory limit it was
+// started with, a working set equal to its cgroup files' (within one scrape), a CPU rate above
+// zero. Without the token serve answers 401 and says why.
+func TestPrometheusScrapesServe(t *testing.T) {
+	probetest.Live(t)
+	prom, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatal("needs prometheus (make test installs Debian's)")
+	}
+	name := probetest.Name(t)
+	probetest.PodmanRun(t, name, "--memory", "64m", probetest.PodmanImage(t), "sh", "-c", "while :; do :; done")
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(token, []byte("isotop-test-token-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port, pport := freePort(t), freePort(t)
+	serve := exec.Command(bin, "serve", "--listen", "127.0.0.1:"+port, "--token-file", token, "--min-interval", "500ms")
+	var serr lockedBuffer
+	serve.Stderr = &serr
+	probetest.Start(t, serve)
+	probetest.WaitFor(t, "isotop serve listening", func() bool { return strings.Contains(serr.String(), "listening on") })
+
+	// Without the token: refused, saying why.
+	resp, err := http.Get("http://127.0.0.1:" + port + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/metrics without the token: %s", resp.Status)
+	}
+
+	cfg := filepath.Join(dir, "prometheus.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: isotop
+    authorization: {credentials_file: %s}
+    static_configs: [{targets: ["127.0.0.1:%s"]}]
+`, token, port)), 0o600)
+	probetest.Start(t, exec.Command(prom, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address=127.0.0.1:"+pport, "--log.level=warn"))
+	query := func(q string) []float64 {
+		resp, err := http.Get("http://127.0.0.1:" + pport + "/api/v1/query?query=" + url.QueryEscape(q))
+		if err != nil {
+			return nil
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&r) != nil {
+			return nil
+		}
+		var out []float64
+		for _, v := range r.Data.Result {
+			f, _ := strconv.ParseFloat(fmt.Sprint(v.Value[1]), 64)
+			out = append(out, f)
+		}
+		return out
+	}
+	sel := `{name="` + name + `"}`
+	var got []float64
+	probetest.WaitFor(t, "Prometheus to have the container's memory limit", func() bool {
+		got = query("container_spec_memory_limit_bytes" + sel)
+		return len(got) == 1
+	})
+	if got[0] != 64<<20 {
+		t.Errorf("container_spec_memory_limit_bytes = %v, want %d", got, 64<<20)
+	}
+	// CPU: a rate over the last scrapes, above zero while it spins.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if got = query("rate(container_cpu_usage_seconds_total" + sel + "[5s])"); len(got) == 1 && got[0] > 0.1 {
+			break
+		}
+	}
+	if len(got) != 1 || got[0] <= 0.1 {
+		t.Errorf("rate(container_cpu_usage_seconds_total[5s]) = %v, want above 0.1 CPU while it spins", got)
+	}
+	// Working set: what the cgroup files say (usage less inactive file), within a scrape's change.
+	ws := query("container_memory_working_set_bytes" + sel)
+	files := workingSet(t, name)
+	if len(ws) != 1 || ws[0] < files*0.8-(1<<20) || ws[0] > files*1.2+(1<<20) {
+		t.Errorf("container_memory_working_set_bytes = %v; the cgroup files say %.0f", ws, files)
+	}
+	// The limit in force and where it is set, isotop's own.
+	if got = query(`isotop_cgroup_memory_limit_effective_bytes{cgroup=~".*` + podmanID(t, name) + `.*"}`); len(got) != 1 || got[0] != 64<<20 {
+		t.Errorf("isotop_cgroup_memory_limit_effective_bytes = %v", got)
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func podmanID(t *testing.T, name string) string {
+	return strings.TrimSpace(probetest.Run(t, "podman", "inspect", "-f", "{{.Id}}", name))
+}
+
+// workingSet reads a Podman container's memory cgroup: usage less inactive file (v2 memory.current
+// and memory.stat's inactive_file; v1 memory.usage_in_bytes and total_inactive_file).
+func workingSet(t *testing.T, name string) float64 {
+	pid := strings.TrimSpace(probetest.Run(t, "podman", "inspect", "-f", "{{.State.Pid}}", name))
+	cg, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l := range strings.SplitSeq(string(cg), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		var usage, stat string
+		var key string
+		switch {
+		case strings.Contains(","+f[1]+",", ",memory,"):
+			usage, stat, key = "/sys/fs/cgroup/memory"+f[2]+"/memory.usage_in_bytes", "/sys/fs/cgroup/memory"+f[2]+"/memory.stat", "total_inactive_file"
+		case f[1] == "" && fileExists("/sys/fs/cgroup"+f[2]+"/memory.current"):
+			usage, stat, key = "/sys/fs/cgroup"+f[2]+"/memory.current", "/sys/fs/cgroup"+f[2]+"/memory.stat", "inactive_file"
+		default:
+			continue
+		}
+		u, _ := os.ReadFile(usage)
+		st, _ := os.ReadFile(stat)
+		used, _ := strconv.ParseFloat(strings.TrimSpace(string(u)), 64)
+		for s := range strings.SplitSeq(string(st), "\n") {
+			if v, ok := strings.CutPrefix(s, key+" "); ok {
+				inactive, _ := strconv.ParseFloat(v, 64)
+				return used - inactive
+			}
+		}
+		return used
+	}
+	t.Fatalf("no memory cgroup for %s in /proc/%s/cgroup", name, pid)
+	return 0
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
