@@ -69,26 +69,30 @@ func (ReadOnly) CleanupSandboxes(io.Writer) (int, error) { return 0, ErrReadOnly
 // ErrReplay is why a replay refuses every action: what it shows is the past.
 var ErrReplay = errors.New("this is a replay of a recording: it shows the past, which isotop cannot change (actions are for the live host)")
 
-// Replay is the Actor of a replay: it refuses everything, with ErrReplay.
-type Replay struct{}
+// ErrRemote is why a TUI on a remote host's isotop serve refuses every action.
+var ErrRemote = errors.New("this is a remote host, read through its isotop serve, which has no endpoint that changes anything: run isotop on that host to act on it")
 
-// Allowed says why not: a replay.
-func (Replay) Allowed() error { return ErrReplay }
+// Refusing is the Actor of a view that cannot act (a replay, a remote host): it refuses
+// everything, with Why.
+type Refusing struct{ Why error }
+
+// Allowed says why not.
+func (r Refusing) Allowed() error { return r.Why }
 
 // PlanLimit refuses.
-func (Replay) PlanLimit(LimitRequest) (*LimitPlan, error) { return nil, ErrReplay }
+func (r Refusing) PlanLimit(LimitRequest) (*LimitPlan, error) { return nil, r.Why }
 
 // ApplyLimit refuses.
-func (Replay) ApplyLimit(*LimitPlan) (*LimitResult, error) { return nil, ErrReplay }
+func (r Refusing) ApplyLimit(*LimitPlan) (*LimitResult, error) { return nil, r.Why }
 
 // Enter refuses.
-func (Replay) Enter(EnterRequest) (*EnterCmd, error) { return nil, ErrReplay }
+func (r Refusing) Enter(EnterRequest) (*EnterCmd, error) { return nil, r.Why }
 
 // Sandbox refuses.
-func (Replay) Sandbox(SandboxRequest) (*SandboxRun, error) { return nil, ErrReplay }
+func (r Refusing) Sandbox(SandboxRequest) (*SandboxRun, error) { return nil, r.Why }
 
 // CleanupSandboxes refuses.
-func (Replay) CleanupSandboxes(io.Writer) (int, error) { return 0, ErrReplay }
+func (r Refusing) CleanupSandboxes(io.Writer) (int, error) { return 0, r.Why }
 
 // classified is an error of a kind (ErrRefused, ErrBadValue, ErrNoShell) whose message is only
 // its own: errors.Is finds the kind, the operator reads the reason.

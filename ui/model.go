@@ -40,6 +40,7 @@ type Options struct {
 	// row and the wheel scrolls.
 	NoMouse bool
 	Replay  string // the file being replayed, shown in the title
+	Remote  string // the remote host's serve, shown in the title
 	// Timeline is the recording being replayed, stepped through with [ ] { } < >; the Source
 	// gives its instant At.
 	Timeline Timeline

@@ -73,6 +73,9 @@ func (m Model) titleLine() string {
 		h := m.snap.Host
 		t += fmt.Sprintf(" · %s · %s · cgroup %s · %d procs", render.Clean(h.Hostname), render.Clean(h.Kernel), h.CgroupMode, len(m.snap.Processes))
 	}
+	if m.opt.Remote != "" {
+		t += " · remote " + render.Clean(m.opt.Remote)
+	}
 	if m.opt.Replay != "" {
 		t += " · " + map[bool]string{true: "", false: "replay "}[m.opt.Timeline != nil] + render.Clean(m.opt.Replay)
 	}

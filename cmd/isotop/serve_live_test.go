@@ -167,3 +167,38 @@ func workingSet(t *testing.T, name string) float64 {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestRemoteTUI: the real TUI in tmux on `isotop serve` over loopback shows the test's Podman
+// container, with the remote host in the title; an action is refused, saying why; with a wrong
+// token it says the serve refused it.
+func TestRemoteTUI(t *testing.T) {
+	probetest.Live(t)
+	name := probetest.Name(t)
+	probetest.PodmanRun(t, name, probetest.PodmanImage(t), "sleep", "1000")
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	token, wrong := filepath.Join(dir, "token"), filepath.Join(dir, "wrong")
+	os.WriteFile(token, []byte("isotop-test-token-0123456789\n"), 0o600)
+	os.WriteFile(wrong, []byte("not-the-token-0123456789\n"), 0o600)
+	port := freePort(t)
+	serve := exec.Command(bin, "serve", "--listen", "127.0.0.1:"+port, "--token-file", token)
+	var serr lockedBuffer
+	serve.Stderr = &serr
+	probetest.Start(t, serve)
+	probetest.WaitFor(t, "isotop serve listening", func() bool { return strings.Contains(serr.String(), "listening on") })
+	url := "http://127.0.0.1:" + port
+
+	tm := startTmux(t, 160, 40, bin, "--remote", url, "--token-file", token, "--interval", "1s", "--no-mouse")
+	tm.waitFor("remote "+url, "busiest cgroups")
+	tm.keys("c", "/")
+	tm.text(name)
+	tm.keys("Enter")
+	tm.waitFor("filter: "+name, "podman")
+	tm.keys("L")
+	tm.waitFor("remote host")
+	tm.keys("q")
+
+	bad := startTmux(t, 160, 40, bin, "--remote", url, "--token-file", wrong, "--no-mouse")
+	bad.waitFor("refused the token")
+	bad.keys("q")
+}
