@@ -43,9 +43,11 @@ func runServe(args []string, stderr io.Writer) int {
 	key := fl.String("tls-key", "", "… and this key (PEM)")
 	clientCA := fl.String("tls-client-ca", "", "with --tls-cert: require client certificates signed by this CA (mTLS)")
 	fresh := fl.Duration("min-interval", time.Second, "scrapes within this time of a snapshot share it (one read of the host however many scrape)")
+	procRoot := fl.String("proc", "/proc", "procfs mount point to read (a host's /proc, from a pod with hostPID)")
+	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read (a host's /sys mounted into a pod, e.g. /host/sys)")
 	prefix := fl.String("prefix", "", "put this before the cAdvisor metric names (e.g. isotop_), for a Prometheus that also scrapes the kubelet's cAdvisor")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop serve [--listen 127.0.0.1:"+DefaultServePort+"] [--token-file F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--min-interval 1s] [--prefix P]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop serve [--listen 127.0.0.1:"+DefaultServePort+"] [--token-file F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--min-interval 1s] [--prefix P] [--proc DIR] [--sys DIR]\n\n"+
 			"Serves this host read-only over HTTP: /metrics for Prometheus (the cAdvisor names per container, and\n"+
 			"isotop_* for the limits in force, namespaces, network namespaces and veth peers, OOM kills),\n"+
 			"/api/v1/snapshot (the JSON of isotop snapshot --json) for isotop --remote, /healthz.\n\n")
@@ -57,7 +59,7 @@ func runServe(args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
-	srv, ln, err := newServer(serveConfig{listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix})
+	srv, ln, err := newServer(serveConfig{proc: *procRoot, sys: *sysRoot, listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix})
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
 		return 2
@@ -90,7 +92,7 @@ func runServe(args []string, stderr io.Writer) int {
 }
 
 type serveConfig struct {
-	listen, tokenFile, cert, key, clientCA, prefix string
+	proc, sys, listen, tokenFile, cert, key, clientCA, prefix string
 	fresh                                          time.Duration
 }
 
@@ -108,7 +110,7 @@ type server struct {
 
 // newServer checks the configuration, binds the socket and builds the handlers.
 func newServer(c serveConfig) (*server, net.Listener, error) {
-	s := &server{col: probe.NewCollector(probe.DefaultFS())}
+	s := &server{col: probe.NewCollector(probe.NewFS(c.proc, c.sys))}
 	if c.tokenFile != "" {
 		b, err := os.ReadFile(c.tokenFile)
 		if err != nil {
@@ -167,7 +169,7 @@ func (s *server) auth(next http.Handler) http.Handler {
 			http.Error(w, "isotop serve is read-only: only GET", http.StatusMethodNotAllowed)
 			return
 		}
-		if s.token != nil {
+		if s.token != nil && r.URL.Path != "/healthz" { // a liveness probe carries no token; it learns "ok" and an age
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(got), s.token) != 1 {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="isotop"`)
