@@ -93,7 +93,7 @@ func runServe(args []string, stderr io.Writer) int {
 
 type serveConfig struct {
 	proc, sys, listen, tokenFile, cert, key, clientCA, prefix string
-	fresh                                          time.Duration
+	fresh                                                     time.Duration
 }
 
 type server struct {
