@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -192,9 +194,62 @@ static void enter(const char *spec, int argc, char **argv) {
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+// serve_listen makes `isotop serve`'s listening socket before the lockdown, which forbids making
+// one: its --listen (the Go flag's forms), by default 127.0.0.1:7319. The Go side takes it
+// (early.Listener) and checks the rest (a non-loopback address needs a token).
+static void serve_listen(int argc, char **argv) {
+	if (argc < 2 || strcmp(argv[1], "serve"))
+		return;
+	const char *addr = "127.0.0.1:7319";
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (a[0] == '-' && a[1] == '-')
+			a++;
+		if (!strcmp(a, "-listen") && i + 1 < argc)
+			addr = argv[++i];
+		else if (!strncmp(a, "-listen=", 8))
+			addr = a + 8;
+	}
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	size_t n = colon ? (size_t)(colon - addr) : 0;
+	if (!colon || n >= sizeof host) {
+		snprintf(isotop_listen_err, sizeof isotop_listen_err, "--listen %.64s: not HOST:PORT", addr);
+		return;
+	}
+	memcpy(host, addr, n);
+	host[n] = 0;
+	char *h = host;
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') { // [::1]:7319
+		host[n - 1] = 0;
+		h = host + 1;
+	}
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res;
+	int err = getaddrinfo(h[0] ? h : NULL, colon + 1, &hints, &res);
+	if (err != 0) {
+		snprintf(isotop_listen_err, sizeof isotop_listen_err, "--listen %.64s: %s", addr, gai_strerror(err));
+		return;
+	}
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 512) != 0) {
+		snprintf(isotop_listen_err, sizeof isotop_listen_err, "--listen %.64s: %s", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return;
+	}
+	freeaddrinfo(res);
+	isotop_listen_fd = fd;
+	isotop_note("listen=%.64s", addr);
+}
+
 __attribute__((constructor)) static void isotop_early(int argc, char **argv, char **envp) {
 	(void)envp;
 	if (readOnlyAsked(argc, argv)) {
+		serve_listen(argc, argv);
 		isotop_readonly_lockdown();
 		if (getenv("_ISOTOP_ENTER") || getenv("_ISOTOP_SANDBOX") || getenv("_ISOTOP_INIT") || (argc > 0 && child(argv[0]))) {
 			// A re-executed child's job is to change the host: never in read-only mode.

@@ -7,7 +7,9 @@ package early
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -225,4 +227,20 @@ func (l Lockdown) Summary() string {
 		s += "; no files helper (no Landlock): root-only runtime files unread"
 	}
 	return s
+}
+
+// Listener is isotop serve's listening socket in read-only mode, made and bound by early.c before
+// the lockdown (which forbids making one, and allows accepting on it alone); nil and no error when
+// none was made (not read-only, or not serve), nil and why when making it failed.
+func Listener() (net.Listener, error) {
+	fd, why := listenFD()
+	switch {
+	case fd < 0 && why != "":
+		return nil, errors.New(why)
+	case fd < 0:
+		return nil, nil
+	}
+	f := os.NewFile(uintptr(fd), "isotop-serve-listener")
+	defer f.Close() // FileListener holds a duplicate
+	return net.FileListener(f)
 }

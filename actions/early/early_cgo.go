@@ -20,6 +20,8 @@ func helperFD() int { return int(C.isotop_helper_fd) }
 
 func filesFD() int { return int(C.isotop_files_fd) }
 
+func listenFD() (int, string) { return int(C.isotop_listen_fd), C.GoString(&C.isotop_listen_err[0]) }
+
 // replySize and the layout of struct isotop_reply, for the helper's client.
 const (
 	replySize   = C.sizeof_struct_isotop_reply

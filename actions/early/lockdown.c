@@ -54,6 +54,8 @@
 
 char isotop_lockdown[512];
 int isotop_helper_fd = -1;
+int isotop_listen_fd = -1;
+char isotop_listen_err[256];
 int isotop_files_fd = -1;
 int isotop_readonly;
 
@@ -251,6 +253,16 @@ int isotop_main_profile(const struct isotop_identity *id) {
 	// Descriptor flags, but no locks or leases (a lock on a read-only descriptor can still
 	// block another process), no owner or signal; and the status flags (O_NONBLOCK) not of
 	// descriptors 0-2, whose open file the shell that started isotop shares.
+	// isotop serve: its one exception, the listening socket made before the lockdown (early.c).
+	// accept is allowed on any descriptor, as Go moves the socket to a number of its own: the
+	// process can make, bind, listen on and connect no socket, and the helpers hand it only
+	// netlink sockets, so the one it can accept on is that one.
+	if (isotop_listen_fd >= 0) {
+		ALLOW(ctx, accept4);
+		ALLOW(ctx, accept);
+		ALLOW(ctx, setsockopt); // TCP_NODELAY and keep-alive of an accepted connection
+		ALLOW(ctx, shutdown);
+	}
 	static const int fcntls[] = {F_GETFD, F_SETFD, F_GETFL, F_DUPFD, F_DUPFD_CLOEXEC, F_GETPIPE_SZ};
 	for (size_t i = 0; i < sizeof fcntls / sizeof fcntls[0]; i++)
 		ALLOW_IF(ctx, fcntl, 1, SCMP_A1(SCMP_CMP_EQ, fcntls[i]));

@@ -12,6 +12,11 @@ extern char isotop_lockdown[512];
 // namespace helper's, the files helper's), -1 without one.
 extern int isotop_helper_fd;
 extern int isotop_files_fd;
+// isotop_listen_fd is isotop serve's listening socket in read-only mode, made and bound before the
+// lockdown (which allows accepting on it and nothing else of sockets), -1 without one;
+// isotop_listen_err says why it could not be made.
+extern int isotop_listen_fd;
+extern char isotop_listen_err[256];
 // isotop_readonly is 1 once the lockdown ran (whatever it achieved), for the Go side.
 extern int isotop_readonly;
 

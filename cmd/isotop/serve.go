@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/isotop/isotop/actions"
+	"github.com/isotop/isotop/actions/early"
 	"github.com/isotop/isotop/probe"
 	"github.com/isotop/isotop/probe/metrics"
 )
@@ -45,6 +46,7 @@ func runServe(args []string, stderr io.Writer) int {
 	fresh := fl.Duration("min-interval", time.Second, "scrapes within this time of a snapshot share it (one read of the host however many scrape)")
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read (a host's /proc, from a pod with hostPID)")
 	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read (a host's /sys mounted into a pod, e.g. /host/sys)")
+	readOnly := addReadOnlyFlag(fl)
 	prefix := fl.String("prefix", "", "put this before the cAdvisor metric names (e.g. isotop_), for a Prometheus that also scrapes the kubelet's cAdvisor")
 	fl.Usage = func() {
 		fmt.Fprint(stderr, "Usage: isotop serve [--listen 127.0.0.1:"+DefaultServePort+"] [--token-file F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--min-interval 1s] [--prefix P] [--proc DIR] [--sys DIR]\n\n"+
@@ -59,7 +61,16 @@ func runServe(args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
-	srv, ln, err := newServer(serveConfig{proc: *procRoot, sys: *sysRoot, listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix})
+	md, err := readOnlyMode(*readOnly)
+	var fs probe.FS
+	if err == nil {
+		fs, err = md.probeFS(*procRoot, *sysRoot)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
+		return 1
+	}
+	srv, ln, err := newServer(fs, serveConfig{listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix})
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
 		return 2
@@ -92,8 +103,8 @@ func runServe(args []string, stderr io.Writer) int {
 }
 
 type serveConfig struct {
-	proc, sys, listen, tokenFile, cert, key, clientCA, prefix string
-	fresh                                                     time.Duration
+	listen, tokenFile, cert, key, clientCA, prefix string
+	fresh                                          time.Duration
 }
 
 type server struct {
@@ -109,8 +120,8 @@ type server struct {
 }
 
 // newServer checks the configuration, binds the socket and builds the handlers.
-func newServer(c serveConfig) (*server, net.Listener, error) {
-	s := &server{col: probe.NewCollector(probe.NewFS(c.proc, c.sys))}
+func newServer(fs probe.FS, c serveConfig) (*server, net.Listener, error) {
+	s := &server{col: probe.NewCollector(fs)}
 	if c.tokenFile != "" {
 		b, err := os.ReadFile(c.tokenFile)
 		if err != nil {
@@ -152,7 +163,11 @@ func newServer(c serveConfig) (*server, net.Listener, error) {
 		s.http.TLSConfig = &tls.Config{ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}
 	}
 	s.fresh = c.fresh
-	ln, err := net.Listen("tcp", c.listen)
+	// In read-only mode the socket was made before the lockdown, which forbids making one.
+	ln, err := early.Listener()
+	if ln == nil && err == nil {
+		ln, err = net.Listen("tcp", c.listen)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("--listen %s: %w", c.listen, err)
 	}
@@ -223,7 +238,11 @@ func (s *server) serveSnapshot(w http.ResponseWriter, _ *http.Request) {
 
 func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	age := time.Since(s.taken)
+	taken := s.taken
 	s.mu.Unlock()
-	fmt.Fprintf(w, "ok; the last snapshot is %s old\n", age.Round(time.Millisecond))
+	if taken.IsZero() {
+		fmt.Fprintln(w, "ok; no snapshot taken yet (the first scrape takes one)")
+		return
+	}
+	fmt.Fprintf(w, "ok; the last snapshot is %s old\n", time.Since(taken).Round(time.Millisecond))
 }

@@ -202,3 +202,57 @@ func TestRemoteTUI(t *testing.T) {
 	bad.waitFor("refused the token")
 	bad.keys("q")
 }
+
+// TestServeReadOnly: `isotop serve --read-only` serves the same host as without it (the
+// namespaces of /api/v1/snapshot, the processes of /metrics) while its process runs under the
+// read-only lockdown (another uid, no new privileges, the seccomp filter that lets it make no
+// socket and open nothing for writing): its one exception is the listening socket, made before.
+func TestServeReadOnly(t *testing.T) {
+	probetest.Live(t)
+	bin := buildBinary(t)
+	port := freePort(t)
+	serve := exec.Command(bin, "serve", "--read-only", "--listen", "127.0.0.1:"+port)
+	var serr lockedBuffer
+	serve.Stderr = &serr
+	probetest.Start(t, serve)
+	probetest.WaitFor(t, "isotop serve listening", func() bool { return strings.Contains(serr.String(), "listening on") })
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(serve.Process.Pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"NoNewPrivs:\t1", "Seccomp:\t2"} {
+		if !strings.Contains(string(status), want) {
+			t.Errorf("the serve process's status lacks %q:\n%s", want, status)
+		}
+	}
+	if strings.Contains(string(status), "Uid:\t0\t") {
+		t.Errorf("the read-only serve runs as root:\n%s", status)
+	}
+	resp, err := http.Get("http://127.0.0.1:" + port + "/api/v1/snapshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ro struct {
+		Namespaces []json.RawMessage `json:"namespaces"`
+		Processes  []json.RawMessage `json:"processes"`
+		Errors     []json.RawMessage `json:"errors"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&ro)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := snapshotOf(t, bin, "0")
+	if d := len(ro.Namespaces) - len(rw.Namespaces); d < -3 || d > 3 || len(ro.Processes) < len(rw.Processes)-20 {
+		t.Errorf("read-only serve sees %d namespaces and %d processes; the normal snapshot %d and %d (errors %d)",
+			len(ro.Namespaces), len(ro.Processes), len(rw.Namespaces), len(rw.Processes), len(ro.Errors))
+	}
+	// Nothing but GET, whatever the lockdown allows.
+	resp, err = http.Post("http://127.0.0.1:"+port+"/api/v1/snapshot", "application/json", strings.NewReader("{}"))
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST: %s", resp.Status)
+		}
+	}
+}
