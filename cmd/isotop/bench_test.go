@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -459,4 +462,164 @@ func BenchmarkRecordVsAtop(b *testing.B) {
 		b.ReportMetric(ac, "atop-cpu-s")
 		b.ReportMetric(rc/ac, "isotop/atop-cpu")
 	}
+}
+
+// BenchmarkServe measures isotop serve on this host with ISOTOP_BENCH_CONTAINERS Podman
+// containers (50 by default) and about 2000 extra processes: 50 concurrent scrapers of /metrics for
+// 60 s on loopback (every error counted, the p99 latency, serve's CPU and resident memory), and its
+// CPU per scrape at one scrape every 15 s beside prometheus-node-exporter's, scraped the same way in
+// the same run (ISOTOP_BENCH_SECS for that part, 120 by default).
+func BenchmarkServe(b *testing.B) {
+	probetest.Live(b)
+	bin := filepath.Join(b.TempDir(), "isotop")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	n := 50
+	if v, err := strconv.Atoi(os.Getenv("ISOTOP_BENCH_CONTAINERS")); err == nil {
+		n = v
+	}
+	image := probetest.PodmanImage(b)
+	for i := range n {
+		probetest.PodmanRun(b, probetest.Name(b)+"-"+strconv.Itoa(i), image, "sleep", "100000")
+	}
+	fillHost(b, 8, 250)
+	port := freeBenchPort(b)
+	serve := exec.Command(bin, "serve", "--listen", "127.0.0.1:"+port)
+	serve.Stderr = os.Stderr
+	probetest.Start(b, serve)
+	url := "http://127.0.0.1:" + port + "/metrics"
+	waitHTTP(b, url)
+	for b.Loop() {
+		u0, s0 := cpuTicks(b, serve.Process.Pid)
+		lat, errs := scrapeLoad(url, 50, 60*time.Second)
+		u1, s1 := cpuTicks(b, serve.Process.Pid)
+		slices.Sort(lat)
+		p99 := lat[len(lat)*99/100]
+		cpu := float64(u1-u0+s1-s0) / 100
+		b.Logf("50 scrapers for 60 s: %d scrapes, %d errors, p50 %v, p99 %v; serve %.2f CPU s (%.1f ms a scrape), %.0f MiB resident",
+			len(lat), errs, lat[len(lat)/2], p99, cpu, cpu*1000/float64(len(lat)), rssMiB(b, serve.Process.Pid))
+		b.ReportMetric(float64(errs), "errors")
+		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+		b.ReportMetric(cpu*1000/float64(len(lat)), "cpu-ms/scrape")
+		b.ReportMetric(rssMiB(b, serve.Process.Pid), "rss-MiB")
+		peerScrapes(b, serve.Process.Pid, url)
+	}
+}
+
+// peerScrapes scrapes serve and prometheus-node-exporter every 15 s for ISOTOP_BENCH_SECS and
+// reports each one's CPU as a share of one core, and serve's memory.
+func peerScrapes(b *testing.B, servePID int, url string) {
+	secs := 120
+	if v, err := strconv.Atoi(os.Getenv("ISOTOP_BENCH_SECS")); err == nil && v > 0 {
+		secs = v
+	}
+	ne, err := exec.LookPath("prometheus-node-exporter")
+	if err != nil {
+		b.Log("no prometheus-node-exporter (make bench installs it): serve alone")
+	}
+	nePort := freeBenchPort(b)
+	var neCmd *exec.Cmd
+	if ne != "" {
+		neCmd = exec.Command(ne, "--web.listen-address=127.0.0.1:"+nePort)
+		probetest.Start(b, neCmd)
+		waitHTTP(b, "http://127.0.0.1:"+nePort+"/metrics")
+	}
+	u0, s0 := cpuTicks(b, servePID)
+	var nu0, ns0 uint64
+	if neCmd != nil {
+		nu0, ns0 = cpuTicks(b, neCmd.Process.Pid)
+	}
+	for t := 0; t < secs; t += 15 {
+		get(url)
+		if neCmd != nil {
+			get("http://127.0.0.1:" + nePort + "/metrics")
+		}
+		time.Sleep(15 * time.Second)
+	}
+	u1, s1 := cpuTicks(b, servePID)
+	share := float64(u1-u0+s1-s0) / float64(secs)
+	line := fmt.Sprintf("a scrape every 15 s for %d s: serve %.2f %% of a core, %.0f MiB", secs, share, rssMiB(b, servePID))
+	b.ReportMetric(share, "serve-core-%")
+	if neCmd != nil {
+		nu1, ns1 := cpuTicks(b, neCmd.Process.Pid)
+		neShare := float64(nu1-nu0+ns1-ns0) / float64(secs)
+		line += fmt.Sprintf("; node-exporter %.2f %% of a core, %.0f MiB", neShare, rssMiB(b, neCmd.Process.Pid))
+		b.ReportMetric(neShare, "node-exporter-core-%")
+	}
+	b.Log(line)
+}
+
+// scrapeLoad runs n scrapers of url for d and returns every scrape's latency and the errors.
+func scrapeLoad(url string, n int, d time.Duration) ([]time.Duration, int) {
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	end := time.Now().Add(d)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				t := time.Now()
+				err := get(url)
+				mu.Lock()
+				if err != nil {
+					errs++
+				} else {
+					lat = append(lat, time.Since(t))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return lat, errs
+}
+
+func get(url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s", resp.Status)
+	}
+	return nil
+}
+
+func waitHTTP(b *testing.B, url string) {
+	for deadline := time.Now().Add(30 * time.Second); get(url) != nil; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%s does not answer", url)
+		}
+	}
+}
+
+func freeBenchPort(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func rssMiB(b *testing.B, pid int) float64 {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for l := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }

@@ -17,9 +17,11 @@ const usage = `isotop: how this Linux host is partitioned (namespaces, cgroups, 
 and the changes an operator makes to it
 
 Usage:
-  isotop [--interval 1s] [--replay FILE|DIR [--at T]] [--read-only] [--audit-log FILE] [--no-mouse]
+  isotop [--interval 1s] [--replay FILE|DIR [--at T]] [--remote URL [--token-file F]]
+         [--read-only] [--audit-log FILE] [--no-mouse]
                                  the interactive views of the live host (or of a saved snapshot,
-                                 or of a recording, stepped through with [ ] { } < >)
+                                 a recording stepped through with [ ] { } < > @ v, or a remote
+                                 host's isotop serve)
   isotop snapshot [--json] [--pretty] [--sample DURATION] [--read-only] [--proc DIR] [--sys DIR]
                                  read the host once and print it: its namespaces like lsns (with
                                  those held only by bind mounts), containers, network namespaces
