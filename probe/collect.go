@@ -153,6 +153,9 @@ func (fs FS) snapshot(cache *procCache) (*Snapshot, error) {
 	s.Host.CPUs = fs.onlineCPUs(&errs)
 	walk := <-walked
 	errs = append(errs, walk.errs...)
+	if fs.live() { // read from inside a cgroup namespace (a pod's): paths into the host's tree
+		hostCgroupPaths(s.Processes, walk.nodes, os.Getpid())
+	}
 	s.Host.CgroupMounts, s.Host.CgroupMode, s.Cgroups = fs.cgroupTree(*walk, s.Processes, s.Host.CPUs)
 	s.CgroupEvents = []CgroupEvent{}
 	s.Containers = fs.containers(s, &errs)
