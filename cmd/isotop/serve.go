@@ -114,8 +114,14 @@ type server struct {
 
 	fresh time.Duration
 	mu    sync.Mutex
+	// Two cached snapshots: a lite one for /metrics, which needs no process's own figures (the
+	// processes' stat files are not read again), and a full one for /api/v1/snapshot.
+	lite, full cached
+	json       []byte // full's JSON
+}
+
+type cached struct {
 	snap  *probe.Snapshot
-	json  []byte
 	taken time.Time
 }
 
@@ -197,33 +203,38 @@ func (s *server) auth(next http.Handler) http.Handler {
 }
 
 // snapshot is the host now, or as read within min-interval: concurrent scrapes share one read.
-func (s *server) snapshot() (*probe.Snapshot, error) {
+func (s *server) snapshot() (*probe.Snapshot, error) { return s.cachedSnapshot(&s.lite, s.col.Lite) }
+
+func (s *server) cachedSnapshot(c *cached, read func() (*probe.Snapshot, error)) (*probe.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.snap != nil && time.Since(s.taken) < s.fresh {
-		return s.snap, nil
+	if c.snap != nil && time.Since(c.taken) < s.fresh {
+		return c.snap, nil
 	}
-	snap, err := s.col.Snapshot()
+	snap, err := read()
 	if err != nil {
 		return nil, err
 	}
-	s.snap, s.json, s.taken = snap, nil, time.Now()
+	c.snap, c.taken = snap, time.Now()
+	if c == &s.full {
+		s.json = nil
+	}
 	return snap, nil
 }
 
 func (s *server) serveSnapshot(w http.ResponseWriter, _ *http.Request) {
-	snap, err := s.snapshot()
+	snap, err := s.cachedSnapshot(&s.full, s.col.Snapshot)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	s.mu.Lock()
 	data := s.json
-	if data == nil || s.snap != snap {
+	if data == nil || s.full.snap != snap {
 		var b bytes.Buffer
 		err = snap.WriteJSON(&b)
 		data = b.Bytes()
-		if s.snap == snap {
+		if s.full.snap == snap {
 			s.json = data
 		}
 	}
@@ -238,7 +249,10 @@ func (s *server) serveSnapshot(w http.ResponseWriter, _ *http.Request) {
 
 func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	taken := s.taken
+	taken := s.lite.taken
+	if s.full.taken.After(taken) {
+		taken = s.full.taken
+	}
 	s.mu.Unlock()
 	if taken.IsZero() {
 		fmt.Fprintln(w, "ok; no snapshot taken yet (the first scrape takes one)")

@@ -21,7 +21,8 @@ import (
 // loopback every second, with a bearer token; through Prometheus's HTTP API the queries a cAdvisor
 // dashboard uses give, for the test's Podman container (64 MiB, spinning): the memory limit it was
 // started with, a working set equal to its cgroup files' (within one scrape), a CPU rate above
-// zero. Without the token serve answers 401 and says why.
+// zero; and OOM events for a container whose dd is OOM-killed. Without the token serve answers
+// 401 and says why.
 func TestPrometheusScrapesServe(t *testing.T) {
 	probetest.Live(t)
 	prom, err := exec.LookPath("prometheus")
@@ -29,7 +30,12 @@ func TestPrometheusScrapesServe(t *testing.T) {
 		t.Fatal("needs prometheus (make test installs Debian's)")
 	}
 	name := probetest.Name(t)
-	probetest.PodmanRun(t, name, "--memory", "64m", probetest.PodmanImage(t), "sh", "-c", "while :; do :; done")
+	image := probetest.PodmanImage(t)
+	probetest.PodmanRun(t, name, "--memory", "64m", image, "sh", "-c", "while :; do :; done")
+	// A container whose dd is OOM-killed each second while its shell lives on.
+	oom := name + "-oom"
+	probetest.PodmanRun(t, oom, "--memory", "32m", "--memory-swap", "32m", image, "sh", "-c",
+		"while :; do dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; sleep 1; done")
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	token := filepath.Join(dir, "token")
@@ -108,6 +114,15 @@ scrape_configs:
 	files := workingSet(t, name)
 	if len(ws) != 1 || ws[0] < files*0.8-(1<<20) || ws[0] > files*1.2+(1<<20) {
 		t.Errorf("container_memory_working_set_bytes = %v; the cgroup files say %.0f", ws, files)
+	}
+	// OOM kills: the counter of the container whose dd is killed each second grows.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if got = query(`container_oom_events_total{name="` + oom + `"}`); len(got) == 1 && got[0] > 0 {
+			break
+		}
+	}
+	if len(got) != 1 || got[0] <= 0 {
+		t.Errorf("container_oom_events_total of the OOM-killing container = %v, want above 0", got)
 	}
 	// The limit in force and where it is set, isotop's own.
 	if got = query(`isotop_cgroup_memory_limit_effective_bytes{cgroup=~".*` + podmanID(t, name) + `.*"}`); len(got) != 1 || got[0] != 64<<20 {
