@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"path"
 	"regexp"
@@ -33,8 +34,17 @@ func TestExplainTellsTheTruth(t *testing.T) {
 	// A process that spins in app, held to half a CPU by its parent's quota: a rate to check.
 	spin := probetest.Start(t, exec.Command("sh", "-c", "while :; do :; done"))
 	h.App.Add(t, spin.Process.Pid)
-	// A command of two lines and a tab (a shell script given to sh -c): the table holds it raw.
-	probetest.Start(t, exec.Command("sh", "-c", "sleep 1000000\n:\tsecond line"))
+	// A command of two lines and a tab (sh's $0 here): the table holds it raw. It waits on a pipe
+	// that is never written, with no child of its own to outlive it.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	twoLines := exec.Command("sh", "-c", "read x", "first line\n:\tsecond line")
+	twoLines.Stdin = r
+	probetest.Start(t, twoLines)
+	r.Close()
 	col := probe.NewCollector(probe.DefaultFS())
 	defer col.Close()
 	if _, err := col.Snapshot(); err != nil {
