@@ -62,7 +62,7 @@ func TestReplayStepsThroughARecording(t *testing.T) {
 	tm.keys("v")
 	tm.waitFor("Events of the recording")
 	tm.text(name)
-	s = tm.waitFor("netns-created", "netns-removed", "matching "+name)
+	tm.waitFor("netns-created", "netns-removed", "matching "+name)
 	tm.keys("Enter")
 	tm.waitGone("Events of the recording")
 	tm.waitFor(name, "[w Network]")
