@@ -11,8 +11,9 @@ LDFLAGS  := -X main.version=$(VERSION)
 # busybox-static makes their image and the sandboxes' roots; strace for the read-only proof;
 # docker.io for the sandbox's side-by-side with docker run (a dockerd of the test's own: no
 # service is started by the package); prometheus to scrape isotop serve (run with a config, port and
-# data directory of the test's own); kubectl (client only) to build deploy/kubernetes with kustomize.
-DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc containerd tmux strace gcc libseccomp-dev docker.io prometheus kubectl
+# data directory of the test's own). kubectl is not a Debian package: where it is installed,
+# TestDaemonSetManifest also builds deploy/kubernetes with kubectl kustomize.
+DEB_PKGS := util-linux iproute2 iputils-ping qemu-system-x86 busybox-static podman runc containerd tmux strace gcc libseccomp-dev docker.io prometheus
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 
