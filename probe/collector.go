@@ -30,9 +30,14 @@ type Collector struct {
 // maxEvents bounds the event history a Collector keeps.
 const maxEvents = 500
 
-// NewCollector returns a Collector for the host fs describes.
-func NewCollector(fs FS) *Collector {
-	return &Collector{fs: fs, counts: map[string]map[string]uint64{}, procs: newProcCache(RecheckPeriod)}
+// NewCollector returns a Collector for the host fs describes, that reads a process in full again
+// within RecheckPeriod.
+func NewCollector(fs FS) *Collector { return NewCollectorRecheck(fs, RecheckPeriod) }
+
+// NewCollectorRecheck is NewCollector with another period for the full reads of a process (isotop
+// serve's scrapes come every 15 s or more: a longer period costs less for each).
+func NewCollectorRecheck(fs FS, recheck time.Duration) *Collector {
+	return &Collector{fs: fs, counts: map[string]map[string]uint64{}, procs: newProcCache(recheck)}
 }
 
 // Close releases what the Collector holds open (a descriptor of each process's stat). A

@@ -46,10 +46,11 @@ func runServe(args []string, stderr io.Writer) int {
 	fresh := fl.Duration("min-interval", time.Second, "scrapes within this time of a snapshot share it (one read of the host however many scrape)")
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read (a host's /proc, from a pod with hostPID)")
 	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read (a host's /sys mounted into a pod, e.g. /host/sys)")
+	recheck := fl.Duration("recheck", 5*time.Minute, "read each process in full again within this (a process that changes its cgroup or namespaces without exec shows within it; others at once)")
 	readOnly := addReadOnlyFlag(fl)
 	prefix := fl.String("prefix", "", "put this before the cAdvisor metric names (e.g. isotop_), for a Prometheus that also scrapes the kubelet's cAdvisor")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop serve [--listen 127.0.0.1:"+DefaultServePort+"] [--token-file F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--min-interval 1s] [--prefix P] [--proc DIR] [--sys DIR]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop serve [--listen 127.0.0.1:"+DefaultServePort+"] [--token-file F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--min-interval 1s] [--recheck 5m] [--prefix P] [--proc DIR] [--sys DIR] [--read-only]\n\n"+
 			"Serves this host read-only over HTTP: /metrics for Prometheus (the cAdvisor names per container, and\n"+
 			"isotop_* for the limits in force, namespaces, network namespaces and veth peers, OOM kills),\n"+
 			"/api/v1/snapshot (the JSON of isotop snapshot --json) for isotop --remote, /healthz.\n\n")
@@ -61,6 +62,10 @@ func runServe(args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if *recheck < 0 || *fresh < 0 {
+		fmt.Fprintln(stderr, "isotop serve: --recheck and --min-interval must not be negative")
+		return 2
+	}
 	md, err := readOnlyMode(*readOnly)
 	var fs probe.FS
 	if err == nil {
@@ -70,7 +75,7 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
 		return 1
 	}
-	srv, ln, err := newServer(fs, serveConfig{listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix})
+	srv, ln, err := newServer(fs, serveConfig{recheck: *recheck, listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix})
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
 		return 2
@@ -104,7 +109,7 @@ func runServe(args []string, stderr io.Writer) int {
 
 type serveConfig struct {
 	listen, tokenFile, cert, key, clientCA, prefix string
-	fresh                                          time.Duration
+	fresh, recheck                                 time.Duration
 }
 
 type server struct {
@@ -127,7 +132,7 @@ type cached struct {
 
 // newServer checks the configuration, binds the socket and builds the handlers.
 func newServer(fs probe.FS, c serveConfig) (*server, net.Listener, error) {
-	s := &server{col: probe.NewCollector(fs)}
+	s := &server{col: probe.NewCollectorRecheck(fs, c.recheck)}
 	if c.tokenFile != "" {
 		b, err := os.ReadFile(c.tokenFile)
 		if err != nil {
