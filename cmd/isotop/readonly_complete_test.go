@@ -229,10 +229,16 @@ func TestReadOnlyTUIComplete(t *testing.T) {
 			// the limits exactly.
 			// A filter keeps a match's ancestors in view (the host's pid namespace above a
 			// container's): their counts are the host's, which move too.
+			// The side pane details the selected row: its traffic counters and rates move too.
 			for j, l := range lines {
-				if !strings.Contains(l, v.filter) {
-					lines[j] = anyNumber.ReplaceAllString(l, "#")
+				row, pane, split := strings.Cut(l, "│")
+				if !strings.Contains(row, v.filter) {
+					row = anyNumber.ReplaceAllString(row, "#")
 				}
+				if split {
+					row += "│" + anyNumber.ReplaceAllString(pane, "#")
+				}
+				lines[j] = row
 			}
 			screens[i] = usageValues.ReplaceAllString(strings.Join(lines[1:len(lines)-2], "\n"), "#")
 		}
