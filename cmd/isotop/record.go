@@ -237,8 +237,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("isotop export", flag.ContinueOnError)
 	fl.SetOutput(cutting(stderr))
 	at := fl.String("at", "", "the sample at this instant (the last taken at or before it) and no events")
-	from := fl.String("from", "", "from this instant (default: the start)")
-	to := fl.String("to", "", "up to this instant (default: the end)")
+	pf := addPeriodFlags(fl)
 	fl.Usage = func() {
 		fmt.Fprint(stderr, "Usage: isotop export FILE|DIR [--at T | --from T1 --to T2]\n\n"+
 			"Prints a recording (isotop record) as JSON lines: {\"time\":…,\"snapshot\":{…}} for each sample and\n"+
@@ -247,54 +246,28 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 			"or an offset from the recording's end (-10m).\n\n")
 		fl.PrintDefaults()
 	}
-	path, rest := "", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		path, rest = args[0], args[1:]
+	rec, code := openRecording("export", fl, args, stderr)
+	if rec == nil {
+		return code
 	}
-	if err := fl.Parse(rest); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	if path == "" && fl.NArg() == 1 {
-		path = fl.Arg(0)
-	} else if fl.NArg() > 0 || path == "" {
-		fl.Usage()
-		return 2
-	}
-	if *at != "" && (*from != "" || *to != "") {
+	defer rec.Close()
+	if *at != "" && (*pf.from != "" || *pf.to != "") {
 		fmt.Fprintln(stderr, "isotop export: --at is one instant: not with --from or --to")
 		return 2
 	}
-	rec, err := record.Open(path)
+	from, to, err := pf.period(rec)
+	if err == nil && *at != "" {
+		var t time.Time
+		if t, err = record.ParseInstant(*at, rec.Zone(), to); err == nil {
+			from = rec.Samples[rec.At(t)].Time
+			to = from
+		}
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "isotop export: %s: %v\n", path, err)
-		return 1
+		fmt.Fprintf(stderr, "isotop export: %v\n", err)
+		return 2
 	}
-	defer rec.Close()
-	for _, p := range rec.Problems {
-		fmt.Fprintf(stderr, "isotop export: %s\n", p)
-	}
-	first, last := rec.Samples[0].Time, rec.Samples[len(rec.Samples)-1].Time
-	bounds := [2]time.Time{first, last}
-	for i, v := range []*string{from, to} {
-		if *v != "" {
-			if bounds[i], err = record.ParseInstant(*v, rec.Zone(), last); err != nil {
-				fmt.Fprintf(stderr, "isotop export: %v\n", err)
-				return 2
-			}
-		}
-	}
-	if *at != "" {
-		t, err := record.ParseInstant(*at, rec.Zone(), last)
-		if err != nil {
-			fmt.Fprintf(stderr, "isotop export: %v\n", err)
-			return 2
-		}
-		s := rec.Samples[rec.At(t)].Time
-		bounds = [2]time.Time{s, s}
-	}
+	bounds := [2]time.Time{from, to}
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	defer w.Flush()
 	ev := 0
