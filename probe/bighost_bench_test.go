@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,17 +21,9 @@ import (
 // snapshot), the cost must stay flat from step to step.
 func BenchmarkLargeHost(b *testing.B) {
 	probetest.Live(b)
-	steps := "10,50,100"
-	if v := os.Getenv("ISOTOP_BENCH_STEPS"); v != "" {
-		steps = v
-	}
-	for _, step := range strings.Split(steps, ",") {
-		pct, err := strconv.Atoi(step)
-		if err != nil || pct <= 0 {
-			b.Fatalf("ISOTOP_BENCH_STEPS: %q is not a percent", step)
-		}
-		b.Run(step+"%", func(b *testing.B) {
-			size := probetest.BigFull.Scale(float64(pct) / 100)
+	names, sizes := probetest.BigSteps(b)
+	for i, size := range sizes {
+		b.Run(names[i], func(b *testing.B) {
 			probetest.BigHost(b, size)
 			largeHostStep(b, size)
 		})

@@ -295,17 +295,9 @@ func BenchmarkLargeHostTUI(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	steps := "10,50,100"
-	if v := os.Getenv("ISOTOP_BENCH_STEPS"); v != "" {
-		steps = v
-	}
-	for _, step := range strings.Split(steps, ",") {
-		pct, err := strconv.Atoi(step)
-		if err != nil || pct <= 0 {
-			b.Fatalf("ISOTOP_BENCH_STEPS: %q is not a percent", step)
-		}
-		b.Run(step+"%", func(b *testing.B) {
-			size := probetest.BigFull.Scale(float64(pct) / 100)
+	names, sizes := probetest.BigSteps(b)
+	for i, size := range sizes {
+		b.Run(names[i], func(b *testing.B) {
 			probetest.BigHost(b, size)
 			for b.Loop() {
 				largeHostTUIStep(b, bin, size)

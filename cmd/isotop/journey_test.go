@@ -75,36 +75,14 @@ func TestJourneyEnter(t *testing.T) {
 // counters. Either way the overview lists the kill within one refresh.
 func TestJourneyOOM(t *testing.T) {
 	probetest.Live(t)
-	name := probetest.Name(t)
-	probetest.NewCgroup(t, name, "memory")
-	cg := probetest.NewCgroup(t, name+"/victim", "memory")
-	cg.SetMemoryMax(t, 24<<20)
-	cg.Write(t, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", map[bool]string{true: "0", false: strconv.Itoa(24 << 20)}[cg.IsV2("memory")])
+	cg := oomVictim(t)
 	bin := buildBinary(t)
 	tm := startTmux(t, 120, 40, "ISOTOP_READONLY=0", bin, "--interval", "1s")
 	tm.waitFor("busiest cgroups", "recent cgroup events")
 	if cg.IsV2("memory") {
 		tm.waitFor("followed with inotify")
 	}
-	hog := exec.Command("sh", "-c", `read go; exec dd if=/dev/zero of=/dev/null bs=64M count=1`)
-	in, err := hog.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hog.Start(); err != nil {
-		t.Fatal(err)
-	}
-	cg.Add(t, hog.Process.Pid)
-	in.Write([]byte("go\n"))
-	in.Close()
-	if err := hog.Wait(); err == nil {
-		t.Fatal("dd past the limit was not killed")
-	}
-	if cg.IsV2("memory") {
-		if err := syscall.Rmdir(cg.Dirs["memory"]); err != nil {
-			t.Fatalf("removing the cgroup right away: %v", err)
-		}
-	}
+	oomKill(t, cg)
 	s := tm.waitFor("oom_kill", cg.Path)
 	t.Logf("the overview after the OOM kill:\n%s", s)
 }
@@ -146,5 +124,39 @@ func TestJourneyLimit(t *testing.T) {
 	s = tm.waitFor("[a Audit]", "pids.max", "ok")
 	if !strings.Contains(s, "cgroup /"+name) {
 		t.Errorf("the Audit view does not show the limit on /%s:\n%s", name, s)
+	}
+}
+
+// oomVictim makes a test cgroup with 24 MiB of memory and no swap, under a parent of its own.
+func oomVictim(t *testing.T) *probetest.Cgroup {
+	name := probetest.Name(t)
+	probetest.NewCgroup(t, name, "memory")
+	cg := probetest.NewCgroup(t, name+"/victim", "memory")
+	cg.SetMemoryMax(t, 24<<20)
+	cg.Write(t, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", map[bool]string{true: "0", false: strconv.Itoa(24 << 20)}[cg.IsV2("memory")])
+	return cg
+}
+
+// oomKill has a dd of 64 MiB OOM-killed in cg; on v2 the cgroup is removed right after, so that
+// only a watcher of its events (inotify) can tell.
+func oomKill(t *testing.T, cg *probetest.Cgroup) {
+	hog := exec.Command("sh", "-c", `read go; exec dd if=/dev/zero of=/dev/null bs=64M count=1`)
+	in, err := hog.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hog.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cg.Add(t, hog.Process.Pid)
+	in.Write([]byte("go\n"))
+	in.Close()
+	if err := hog.Wait(); err == nil {
+		t.Fatal("dd past the limit was not killed")
+	}
+	if cg.IsV2("memory") {
+		if err := syscall.Rmdir(cg.Dirs["memory"]); err != nil {
+			t.Fatalf("removing the cgroup right away: %v", err)
+		}
 	}
 }

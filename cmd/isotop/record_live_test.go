@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -165,11 +164,7 @@ func (l *lockedBuffer) String() string {
 // the samples around it. Run on this host and, by TestV2Journeys, on the pure-v2 kernel.
 func TestJourneyRecordOOM(t *testing.T) {
 	probetest.Live(t)
-	name := probetest.Name(t)
-	probetest.NewCgroup(t, name, "memory")
-	cg := probetest.NewCgroup(t, name+"/victim", "memory")
-	cg.SetMemoryMax(t, 24<<20)
-	cg.Write(t, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", map[bool]string{true: "0", false: strconv.Itoa(24 << 20)}[cg.IsV2("memory")])
+	cg := oomVictim(t)
 	bin := buildBinary(t)
 	out := t.TempDir()
 	rec := exec.Command(bin, "record", "--output", out, "--interval", "3s", "--count", "3")
@@ -178,26 +173,8 @@ func TestJourneyRecordOOM(t *testing.T) {
 	probetest.Start(t, rec)
 	probetest.WaitFor(t, "the first sample", func() bool { return strings.Contains(stderr.String(), "recording into") })
 	time.Sleep(500 * time.Millisecond) // the watcher is set up after the first sample's cgroups
-	hog := exec.Command("sh", "-c", `read go; exec dd if=/dev/zero of=/dev/null bs=64M count=1`)
-	in, err := hog.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hog.Start(); err != nil {
-		t.Fatal(err)
-	}
-	cg.Add(t, hog.Process.Pid)
-	in.Write([]byte("go\n"))
-	in.Close()
-	if err := hog.Wait(); err == nil {
-		t.Fatal("dd past the limit was not killed")
-	}
+	oomKill(t, cg)
 	killed := time.Now()
-	if cg.IsV2("memory") {
-		if err := syscall.Rmdir(cg.Dirs["memory"]); err != nil {
-			t.Fatalf("removing the cgroup right away: %v", err)
-		}
-	}
 	if err := rec.Wait(); err != nil {
 		t.Fatalf("isotop record: %v\n%s", err, stderr.String())
 	}

@@ -198,3 +198,20 @@ func countProcs(t testing.TB) int {
 	}
 	return n
 }
+
+// BigSteps are the sizes of the large host a benchmark runs at: BigFull at each percent of
+// ISOTOP_BENCH_STEPS (10,50,100 by default), with their names ("10%").
+func BigSteps(t testing.TB) (names []string, sizes []BigSize) {
+	steps := "10,50,100"
+	if v := os.Getenv("ISOTOP_BENCH_STEPS"); v != "" {
+		steps = v
+	}
+	for _, step := range strings.Split(steps, ",") {
+		pct, err := strconv.Atoi(step)
+		if err != nil || pct <= 0 {
+			t.Fatalf("ISOTOP_BENCH_STEPS: %q is not a percent", step)
+		}
+		names, sizes = append(names, step+"%"), append(sizes, BigFull.Scale(float64(pct)/100))
+	}
+	return names, sizes
+}
