@@ -55,6 +55,8 @@ static int readOnlyAsked(int argc, char **argv) {
 	}
 	if (argc < 1 || child(argv[0]))
 		return 0;
+	// isotop record is read-only unless told otherwise (--read-only=false, ISOTOP_READONLY=0).
+	int record = argc > 1 && !strcmp(argv[1], "record"), no = env != NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--"))
@@ -65,6 +67,12 @@ static int readOnlyAsked(int argc, char **argv) {
 			isotop_note("asked=flag");
 			return 1;
 		}
+		if (!strncmp(a, "-read-only=", 11))
+			no = 1;
+	}
+	if (record && !no) {
+		isotop_note("asked=record");
+		return 1;
 	}
 	return 0;
 }
@@ -246,10 +254,43 @@ static void serve_listen(int argc, char **argv) {
 	isotop_note("listen=%.64s", addr);
 }
 
+// record_output opens `isotop record`'s directory of recordings (its --output, by default
+// /var/lib/isotop/record) before the lockdown, for the writer helper: the lockdown's one exception
+// for the recorder. It must exist (nothing is made before isotop's flags are checked); a symlink
+// as its last element is refused.
+static void record_output(int argc, char **argv) {
+	if (argc < 2 || strcmp(argv[1], "record"))
+		return;
+	const char *path = "/var/lib/isotop/record";
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (a[0] == '-' && a[1] == '-')
+			a++;
+		if (!strcmp(a, "-output") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(a, "-output=", 8))
+			path = a + 8;
+	}
+	if (!path[0] || strlen(path) >= sizeof isotop_record_path) {
+		snprintf(isotop_writer_err, sizeof isotop_writer_err, "--output %.64s: not a directory's path", path);
+		return;
+	}
+	snprintf(isotop_record_path, sizeof isotop_record_path, "%s", path);
+	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(isotop_writer_err, sizeof isotop_writer_err, "--output %.200s: %s", path, strerror(errno));
+		return;
+	}
+	isotop_record_dir = fd;
+}
+
 __attribute__((constructor)) static void isotop_early(int argc, char **argv, char **envp) {
 	(void)envp;
 	if (readOnlyAsked(argc, argv)) {
 		serve_listen(argc, argv);
+		record_output(argc, argv);
 		isotop_readonly_lockdown();
 		if (getenv("_ISOTOP_ENTER") || getenv("_ISOTOP_SANDBOX") || getenv("_ISOTOP_INIT") || (argc > 0 && child(argv[0]))) {
 			// A re-executed child's job is to change the host: never in read-only mode.

@@ -46,10 +46,15 @@ type Lockdown struct {
 	// and the number of directories it may read beneath ("7,dirs=4").
 	Files         *Process
 	FilesLandlock string
+	// Writer is isotop record's writer helper, nil when there is none (not record);
+	// WriterLandlock its ABI, or why it has none.
+	Writer         *Process
+	WriterLandlock string
 }
 
 // Capability bits (linux/capability.h).
 const (
+	CapDACOverride   = 1
 	CapDACReadSearch = 2
 	CapSysPtrace     = 19
 	CapSysAdmin      = 21
@@ -77,7 +82,7 @@ func refusedHere() error {
 // Current reads the lockdown in force on this process and its helper.
 func Current() (Lockdown, error) {
 	l := Lockdown{ReadOnly: readOnly(), Requested: reported()}
-	helper, files := 0, 0
+	helper, files, writer := 0, 0, 0
 	for _, f := range strings.Fields(l.Requested) {
 		k, v, _ := strings.Cut(f, "=")
 		switch k {
@@ -91,6 +96,10 @@ func Current() (Lockdown, error) {
 			files, _ = strconv.Atoi(v)
 		case "files_landlock":
 			l.FilesLandlock = v
+		case "writer":
+			writer, _ = strconv.Atoi(v)
+		case "writer_landlock":
+			l.WriterLandlock = v
 		}
 	}
 	var err error
@@ -101,7 +110,7 @@ func Current() (Lockdown, error) {
 		pid  int
 		to   **Process
 		what string
-	}{{helper, &l.Helper, "the namespace helper"}, {files, &l.Files, "the files helper"}} {
+	}{{helper, &l.Helper, "the namespace helper"}, {files, &l.Files, "the files helper"}, {writer, &l.Writer, "the writer helper"}} {
 		if h.pid > 0 {
 			p, err := status(strconv.Itoa(h.pid))
 			if err != nil {
@@ -199,6 +208,14 @@ func (l Lockdown) Enforced() error {
 			return fmt.Errorf("the files helper runs as uid %d, isotop as %d", f.UID, l.Main.UID)
 		}
 	}
+	if w := l.Writer; w != nil {
+		if err := w.check("the writer helper", 1<<CapDACOverride); err != nil {
+			return err
+		}
+		if w.UID != l.Main.UID {
+			return fmt.Errorf("the writer helper runs as uid %d, isotop as %d", w.UID, l.Main.UID)
+		}
+	}
 	return nil
 }
 
@@ -225,6 +242,9 @@ func (l Lockdown) Summary() string {
 		s += fmt.Sprintf("; files helper pid %d: dac_read_search only, seccomp%s", l.Files.PID, landlock(l.FilesLandlock))
 	} else {
 		s += "; no files helper (no Landlock): root-only runtime files unread"
+	}
+	if l.Writer != nil {
+		s += fmt.Sprintf("; writer helper pid %d: dac_override only, seccomp, isotop-*.rec in one directory%s", l.Writer.PID, landlock(l.WriterLandlock))
 	}
 	return s
 }

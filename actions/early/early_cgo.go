@@ -30,3 +30,14 @@ const (
 	opUTSName   = C.ISOTOP_OP_UTSNAME
 	opOpen      = C.ISOTOP_OP_OPEN
 )
+
+func writerFD() (int, string, string) {
+	return int(C.isotop_writer_fd), C.GoString(&C.isotop_record_path[0]), C.GoString(&C.isotop_writer_err[0])
+}
+
+const (
+	opCreate = C.ISOTOP_OP_CREATE
+	opRemove = C.ISOTOP_OP_REMOVE
+	opList   = C.ISOTOP_OP_LIST
+	opStat   = C.ISOTOP_OP_STAT
+)

@@ -5,6 +5,8 @@ package early
 import (
 	"errors"
 	"os"
+
+	"github.com/isotop/isotop/probe/record"
 )
 
 // Built is whether early.c is linked in (it needs cgo): without it, read-only mode cannot be
@@ -32,3 +34,8 @@ func (*Helper) OpenFile(string) (*os.File, error) { return nil, errors.New("no f
 func (*Helper) Hostname(int) (string, error) { return "", errors.New("no namespace helper") }
 
 func listenFD() (int, string) { return -1, "built without cgo" }
+
+// NewWriter says there is no writer helper without cgo.
+func NewWriter(string) (record.Dir, error) {
+	return nil, errors.New("built without cgo: no lockdown, no writer helper")
+}

@@ -57,6 +57,10 @@ int isotop_helper_fd = -1;
 int isotop_listen_fd = -1;
 char isotop_listen_err[256];
 int isotop_files_fd = -1;
+int isotop_record_dir = -1;
+char isotop_record_path[4096];
+int isotop_writer_fd = -1;
+char isotop_writer_err[256];
 int isotop_readonly;
 
 void isotop_note(const char *fmt, ...) {
@@ -257,6 +261,13 @@ int isotop_main_profile(const struct isotop_identity *id) {
 	// accept is allowed on any descriptor, as Go moves the socket to a number of its own: the
 	// process can make, bind, listen on and connect no socket, and the helpers hand it only
 	// netlink sockets, so the one it can accept on is that one.
+	// isotop record: its one exception, the files the writer helper makes in the recorder's
+	// directory and hands over open for writing (write is allowed above, on any descriptor the
+	// process holds; it can open none for writing itself): syncing them too.
+	if (isotop_writer_fd >= 0) {
+		ALLOW(ctx, fsync);
+		ALLOW(ctx, fdatasync);
+	}
 	if (isotop_listen_fd >= 0) {
 		ALLOW(ctx, accept4);
 		ALLOW(ctx, accept);
@@ -293,13 +304,17 @@ struct ll_path_beneath {
 	uint64_t allowed_access;
 	int32_t parent_fd;
 } __attribute__((packed));
+#define LL_WRITE_FILE (1ULL << 1)
 #define LL_READ_FILE (1ULL << 2)
 #define LL_READ_DIR (1ULL << 3)
+#define LL_REMOVE_FILE (1ULL << 5)
+#define LL_MAKE_REG (1ULL << 8)
 
 // landlock_beneath puts the calling process in a Landlock domain that handles every access right
-// the running kernel knows and grants only reading beneath the n directories open as dirs (none:
-// no file access at all). required says whether a kernel without Landlock is a failure.
-static int landlock_beneath(const int *dirs, int n, int required) {
+// the running kernel knows and grants only access (reading, for the files helper) beneath the n
+// directories open as dirs (none: no file access at all). required says whether a kernel without
+// Landlock is a failure.
+static int landlock_beneath(const int *dirs, int n, uint64_t access, int required) {
 	long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, 1U /* LANDLOCK_CREATE_RULESET_VERSION */);
 	if (abi < 1) {
 		isotop_note("landlock=unavailable(%s)", strerror(errno));
@@ -319,7 +334,7 @@ static int landlock_beneath(const int *dirs, int n, int required) {
 	}
 	int fd = syscall(__NR_landlock_create_ruleset, &attr, size, 0);
 	for (int i = 0; fd >= 0 && i < n; i++) {
-		struct ll_path_beneath rule = {.allowed_access = LL_READ_FILE | LL_READ_DIR, .parent_fd = dirs[i]};
+		struct ll_path_beneath rule = {.allowed_access = access, .parent_fd = dirs[i]};
 		if (syscall(__NR_landlock_add_rule, fd, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0) != 0) {
 			isotop_note("landlock=failed(rule: %s)", strerror(errno));
 			close(fd);
@@ -344,6 +359,17 @@ static void close_all_but(int keep) {
 		close(fd);
 	if (syscall(SYS_close_range, keep + 1, ~0U, 0) != 0)
 		for (int fd = keep + 1; fd < 4096; fd++)
+			close(fd);
+}
+
+// close_all_but2 closes every descriptor but a and b.
+static void close_all_but2(int a, int b) {
+	int hi = a > b ? a : b;
+	for (int fd = 0; fd < hi; fd++)
+		if (fd != a && fd != b)
+			close(fd);
+	if (syscall(SYS_close_range, hi + 1, ~0U, 0) != 0)
+		for (int fd = hi + 1; fd < 4096; fd++)
 			close(fd);
 }
 
@@ -372,7 +398,7 @@ int isotop_helper_profile(const struct isotop_identity *id, int sock) {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); // after the uid change, which clears it
 	if (getppid() != parent)
 		_exit(0);
-	if (landlock_beneath(NULL, 0, 0) != 0)
+	if (landlock_beneath(NULL, 0, 0, 0) != 0)
 		return -1;
 	scmp_filter_ctx ctx = new_filter();
 	if (!ctx)
@@ -595,7 +621,7 @@ int isotop_files_profile(const struct isotop_identity *id, int sock) {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() != parent)
 		_exit(0);
-	int rc = landlock_beneath(dirs, n, 1);
+	int rc = landlock_beneath(dirs, n, LL_READ_FILE | LL_READ_DIR, 1);
 	for (int i = 0; i < n; i++)
 		close(dirs[i]);
 	if (rc != 0)
@@ -678,6 +704,115 @@ void isotop_files_serve(int sock) {
 	}
 }
 
+// The writer helper, isotop record's one exception to the lockdown: the directory of recordings,
+// opened by early.c before the lockdown (O_PATH, not through a symlink), is the only place it can
+// reach. As the read-only identity with CAP_DAC_OVERRIDE only (the directory is root's), in a
+// Landlock domain that grants making, writing, reading and removing files beneath that directory
+// and nothing else, with an allow-list whose file calls take that directory's descriptor as their
+// base. It takes a name, never a path: isotop-….rec, one element (writer_name); it makes a file
+// that does not exist yet (O_EXCL, no symlink followed) and hands it over open for writing, removes
+// a regular file, lists the directory (a descriptor open for reading) and stats a file.
+static int writer_dir = -1;
+
+static int writer_name(const char *name) {
+	size_t l = strnlen(name, 256);
+	return l > 11 && l < 256 && !strncmp(name, "isotop-", 7) && !strcmp(name + l - 4, ".rec") && !strchr(name, '/');
+}
+
+int isotop_writer_profile(const struct isotop_identity *id, int sock) {
+	static const int keep[] = {CAP_DAC_OVERRIDE};
+	writer_dir = isotop_record_dir;
+	if (writer_dir < 0)
+		return -1;
+	close_all_but2(sock, writer_dir);
+	if (chdir("/") != 0)
+		return -1;
+	pid_t parent = getppid();
+	if (become(id, keep, 1) != 0)
+		return -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(0);
+	// Without Landlock (a kernel before 5.13, or not enabled) the walls are the names it takes and
+	// its allow-list: its file calls are relative to the directory, and a name has no '/'.
+	if (landlock_beneath(&writer_dir, 1, LL_WRITE_FILE | LL_READ_FILE | LL_READ_DIR | LL_REMOVE_FILE | LL_MAKE_REG, 0) != 0)
+		return -1;
+	scmp_filter_ctx ctx = new_filter();
+	if (!ctx)
+		return -1;
+	int rc = 0;
+	ALLOW_IF(ctx, recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, sock));
+	ALLOW_IF(ctx, sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, sock));
+	ALLOW_IF(ctx, openat, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)writer_dir));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
+	ALLOW_IF(ctx, unlinkat, 2, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)writer_dir), SCMP_A2(SCMP_CMP_EQ, 0));
+	ALLOW_IF(ctx, newfstatat, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)writer_dir));
+	ALLOW(ctx, close);
+	ALLOW(ctx, exit);
+	ALLOW(ctx, exit_group);
+	ALLOW(ctx, rt_sigreturn);
+	ALLOW(ctx, restart_syscall);
+	return load(ctx, rc, "writer");
+}
+
+void isotop_writer_serve(int sock) {
+	static struct isotop_request req;
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+		struct iovec iov = {&req, sizeof req};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n == 0)
+			_exit(0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) // none is asked for
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+					int fd;
+					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+					close(fd);
+				}
+		struct isotop_reply r;
+		memset(&r, 0, sizeof r);
+		int out = -1;
+		struct stat st;
+		req.path[sizeof req.path - 1] = 0;
+		if (n != sizeof req) {
+			errno = EINVAL;
+			failed(&r, "request");
+		} else if (req.op == ISOTOP_OP_LIST) {
+			if ((out = openat(writer_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				failed(&r, "open");
+		} else if (!writer_name(req.path)) {
+			errno = EINVAL;
+			failed(&r, "name");
+		} else if (req.op == ISOTOP_OP_CREATE) {
+			if ((out = openat(writer_dir, req.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640)) < 0)
+				failed(&r, "create");
+		} else if (req.op == ISOTOP_OP_REMOVE || req.op == ISOTOP_OP_STAT) {
+			if (fstatat(writer_dir, req.path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+				failed(&r, "stat");
+			else if (!S_ISREG(st.st_mode)) {
+				errno = EPERM;
+				failed(&r, "not a file");
+			} else if (req.op == ISOTOP_OP_STAT)
+				snprintf(r.name, sizeof r.name, "%lld %lld %ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+			else if (unlinkat(writer_dir, req.path, 0) != 0)
+				failed(&r, "unlink");
+		} else {
+			errno = EINVAL;
+			failed(&r, "op");
+		}
+		reply(sock, &r, out);
+		if (out >= 0)
+			close(out);
+	}
+}
+
 // start_helper forks a helper with its profile and loop, waits for its first reply (how it locked
 // itself down) and returns the main process's end of its socket, or -1 (noted).
 static int start_helper(const char *name, const struct isotop_identity *id, int (*profile)(const struct isotop_identity *, int),
@@ -730,6 +865,11 @@ void isotop_readonly_lockdown(void) {
 	isotop_note("uid=%s(%u)%s", id.name, (unsigned)id.uid, dedicated ? "" : ",no-isotop-user");
 	isotop_helper_fd = start_helper("helper", &id, isotop_helper_profile, isotop_helper_serve);
 	isotop_files_fd = start_helper("files", &id, isotop_files_profile, isotop_files_serve);
+	if (isotop_record_dir >= 0) {
+		isotop_writer_fd = start_helper("writer", &id, isotop_writer_profile, isotop_writer_serve);
+		close(isotop_record_dir); // the main process keeps no descriptor of it
+		isotop_record_dir = -1;
+	}
 	if (isotop_main_profile(&id) == 0)
 		isotop_note("caps=ptrace no_new_privs=on seccomp=on");
 }

@@ -17,6 +17,14 @@ extern int isotop_files_fd;
 // isotop_listen_err says why it could not be made.
 extern int isotop_listen_fd;
 extern char isotop_listen_err[256];
+// isotop_record_dir is isotop record's directory of recordings, opened (O_PATH) by early.c before
+// the lockdown for the writer helper alone; isotop_writer_fd the main process's end of that
+// helper's socket, -1 without one; isotop_writer_err says why the directory could not be opened.
+extern int isotop_record_dir;
+extern char isotop_record_path[4096]; // the --output early.c read
+
+extern int isotop_writer_fd;
+extern char isotop_writer_err[256];
 // isotop_readonly is 1 once the lockdown ran (whatever it achieved), for the Go side.
 extern int isotop_readonly;
 
@@ -35,7 +43,20 @@ int isotop_identity_from(const char *passwd, struct isotop_identity *id);
 // The files helper takes a request with a path and no descriptor (ISOTOP_OP_OPEN) and answers with
 // one descriptor, open for reading, of a regular file or a directory beneath the runtimes' state
 // directories (ISOTOP_FILES_DIRS), or an error.
-enum { ISOTOP_OP_NETLINK = 1, ISOTOP_OP_UTSNAME = 2, ISOTOP_OP_OPEN = 3 };
+//
+// The writer helper (isotop record's) takes a name (isotop-….rec, no '/') in path: ISOTOP_OP_CREATE
+// answers with the new file open for writing, ISOTOP_OP_REMOVE removes it, ISOTOP_OP_STAT puts
+// "SIZE MTIME_SEC MTIME_NSEC" in name; ISOTOP_OP_LIST (no name) answers with the directory open for
+// reading.
+enum {
+	ISOTOP_OP_NETLINK = 1,
+	ISOTOP_OP_UTSNAME = 2,
+	ISOTOP_OP_OPEN = 3,
+	ISOTOP_OP_CREATE = 4,
+	ISOTOP_OP_REMOVE = 5,
+	ISOTOP_OP_LIST = 6,
+	ISOTOP_OP_STAT = 7,
+};
 struct isotop_request {
 	unsigned int op;
 	char path[4096]; // ISOTOP_OP_OPEN
@@ -52,10 +73,12 @@ struct isotop_reply {
 int isotop_main_profile(const struct isotop_identity *id);
 int isotop_helper_profile(const struct isotop_identity *id, int sock);
 int isotop_files_profile(const struct isotop_identity *id, int sock);
+int isotop_writer_profile(const struct isotop_identity *id, int sock);
 // isotop_helper_serve and isotop_files_serve answer requests on sock until the main process closes
 // its end.
 void isotop_helper_serve(int sock);
 void isotop_files_serve(int sock);
+void isotop_writer_serve(int sock);
 // isotop_readonly_lockdown forks the helper and locks this process down (early.c's entry).
 void isotop_readonly_lockdown(void);
 

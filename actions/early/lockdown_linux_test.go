@@ -54,6 +54,7 @@ type targets struct {
 	ownNetnsPID   int // in a netns of a user namespace the read-only identity made
 	device, pty   string
 	pipe, secret  string
+	rec, beside   string // the writer helper's directory, and a file of root's beside it
 }
 
 // identity is the read-only identity as lockdown.c picks it: the isotop user, else nobody.
@@ -155,6 +156,15 @@ func setUp(t *testing.T) *targets {
 	tg.pipe = fmt.Sprintf("/proc/%d/fd/0", reader.Process.Pid)
 	tg.secret = filepath.Join(tg.dir, "secret")
 	must(t, os.WriteFile(tg.secret, []byte("root only"), 0o600))
+	// isotop record's directory (root's, 0700): a file of root's in it, a symlink and a directory
+	// named as recordings; and a file of root's beside it.
+	parent := t.TempDir()
+	tg.rec, tg.beside = filepath.Join(parent, "rec"), filepath.Join(parent, "victim.rec")
+	must(t, os.Mkdir(tg.rec, 0o700))
+	must(t, os.WriteFile(tg.beside, []byte("before"), 0o644))
+	must(t, os.WriteFile(filepath.Join(tg.rec, "notes.txt"), []byte("before"), 0o600))
+	must(t, os.Symlink(tg.rootFile, filepath.Join(tg.rec, "isotop-link.rec")))
+	must(t, os.Mkdir(filepath.Join(tg.rec, "isotop-d.rec"), 0o700))
 	return tg
 }
 
@@ -188,6 +198,9 @@ func (tg *targets) args(mode string) []string {
 		"ownnetns=" + strconv.Itoa(tg.ownNetnsPID), "device=" + tg.device, "pty=" + tg.pty, "pipe=" + tg.pipe, "secret=" + tg.secret}
 	for _, s := range tg.extraSockets {
 		a = append(a, "sock="+s)
+	}
+	if mode == "main" || mode == "writer" {
+		a = append(a, "rec="+tg.rec)
 	}
 	return a
 }
@@ -251,6 +264,22 @@ func (tg *targets) unchanged(t *testing.T, who string) {
 	if h, _ := os.Hostname(); strings.Contains(h, "pwned") {
 		t.Errorf("%s: the host's hostname is %q", who, h)
 	}
+	for _, f := range []string{tg.beside, filepath.Join(tg.rec, "notes.txt")} {
+		if b, err := os.ReadFile(f); err != nil || string(b) != "before" {
+			t.Errorf("%s: %s changed: %q %v", who, f, b, err)
+		}
+	}
+	ents, _ := os.ReadDir(tg.rec)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name()+" "+e.Type().String())
+	}
+	if want := []string{"isotop-d.rec d---------", "isotop-link.rec L---------", "notes.txt ----------"}; !slices.Equal(names, want) {
+		t.Errorf("%s: the recordings' directory holds %q, want %q", who, names, want)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(tg.rec)); len(ents) != 2 {
+		t.Errorf("%s: %d entries beside the recordings' directory, want 2", who, len(ents))
+	}
 }
 
 // TestLockdownAttacks applies each of the lockdown's profiles (the main process's, through the
@@ -261,10 +290,10 @@ func (tg *targets) unchanged(t *testing.T, who string) {
 func TestLockdownAttacks(t *testing.T) {
 	tg := setUp(t)
 	bin := buildAttack(t, t.TempDir(), true)
-	for _, mode := range []string{"main", "helper", "files"} {
+	for _, mode := range []string{"main", "helper", "files", "writer"} {
 		res := attack(t, bin, tg.args(mode))
 		for k, v := range res {
-			if k == "profile" || k == "terminal input seen" {
+			if k == "profile" || k == "terminal input seen" || k == ownRecording {
 				continue
 			}
 			if !strings.HasPrefix(v, "refused ") {
@@ -279,9 +308,21 @@ func TestLockdownAttacks(t *testing.T) {
 			"prlimit another process", "connect to a root-owned unix socket", "ptrace attach", "mount tmpfs",
 			"open a device of root's", "open another terminal of root's", "open another process's pipe", "read a file of root's",
 			"open O_EXCL", "F_SETFL O_NONBLOCK on stdin", "SIGCONT to its process group"}
-		if mode == "main" {
+		switch mode {
+		case "main":
 			want = append(want, "rtnetlink: take lo down in a netns of a user namespace of its own uid", "TCSETS on a terminal beyond descriptors 0-2",
-				"files helper: a device", "files helper: a file outside its directories", "files helper: /etc/shadow", "files helper: a path with ..")
+				"files helper: a device", "files helper: a file outside its directories", "files helper: /etc/shadow", "files helper: a path with ..",
+				"writer helper: a name with ..", "writer helper: a name with /", "writer helper: another name",
+				"writer helper: through a symlink named as a recording", "writer helper: remove another file", "writer helper: remove a directory",
+				"writer helper: remove through ..", "open a file of the recordings' directory for writing")
+			// What the writer helper is for: the one file it made, written by the main process.
+			own := filepath.Join(tg.rec, "isotop-ok.rec")
+			if b, err := os.ReadFile(own); res[ownRecording] != "ALLOWED" || string(b) != "recorded" {
+				t.Errorf("main process: %s: %s; the file holds %q (%v)", ownRecording, res[ownRecording], b, err)
+			}
+			os.Remove(own)
+		case "writer":
+			want = append(want, "writer: create beside its directory", "writer: write through a symlink in its directory", "writer: remove beside its directory")
 		}
 		for _, want := range want {
 			if _, ok := res[want]; !ok {
@@ -309,6 +350,7 @@ func TestLockdownAttacks(t *testing.T) {
 	// (ptrace attach, with CAP_SYS_PTRACE): put back, then the rest must be as it was.
 	must(t, os.WriteFile(filepath.Join(tg.dir, "open"), []byte("before"), 0o666))
 	unix.Kill(tg.victim, unix.SIGCONT)
+	os.Remove(filepath.Join(tg.rec, "isotop-ok.rec")) // the writer helper's work, as with the filter
 	tg.unchanged(t, "main process without seccomp")
 	var allowed []string
 	for k, v := range res {
@@ -328,7 +370,27 @@ func TestLockdownAttacks(t *testing.T) {
 	}
 	// (Not tg.unchanged: with CAP_SYS_ADMIN and no filter, the helper could remove root's IPC
 	// segment; its allow-list is what stops that, as the first part shows.)
+
+	// The writer helper's Landlock domain alone, with CAP_DAC_OVERRIDE: no file but beneath its
+	// directory, whatever a path or a symlink says.
+	res = attack(t, nosec, tg.args("writer"))
+	for k, v := range res {
+		if (strings.HasPrefix(k, "open") || strings.HasPrefix(k, "write") || strings.HasPrefix(k, "create") || strings.HasPrefix(k, "writer:") ||
+			k == "mkdir" || k == "unlink" || k == "chmod" || k == "symlink" || k == "truncate a world-writable file" || k == "read a file of root's") &&
+			!strings.HasPrefix(v, "refused ") {
+			t.Errorf("writer without seccomp: %s: %s (Landlock should hold it)", k, v)
+		}
+	}
+	for _, f := range []string{tg.beside, filepath.Join(tg.rec, "notes.txt"), tg.rootFile, tg.secret} {
+		if b, _ := os.ReadFile(f); string(b) != "before" && f != tg.secret {
+			t.Errorf("writer without seccomp: %s changed: %q", f, b)
+		}
+	}
 }
+
+// ownRecording is the attack driver's one attempt that must work: the main process of isotop
+// record writes the file its writer helper made for it.
+const ownRecording = "writer helper: its own new file, written (must work)"
 
 // TestLandlockBlinds is why the main process is in no Landlock domain: even one that handles only
 // writing refuses reading another process's namespace link (a ptrace-mode read across the

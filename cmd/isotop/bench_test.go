@@ -418,6 +418,9 @@ func BenchmarkRecordVsAtop(b *testing.B) {
 	fillHost(b, 8, 250)
 	for b.Loop() {
 		dir := b.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, "rec"), 0o750); err != nil { // read-only, the recorder makes no directory
+			b.Fatal(err)
+		}
 		rec := exec.Command(bin, "record", "--interval", "10s", "--output", filepath.Join(dir, "rec"))
 		at := exec.Command(atop, "-w", filepath.Join(dir, "atop.raw"), "10")
 		for _, c := range []*exec.Cmd{rec, at} {

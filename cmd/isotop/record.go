@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/isotop/isotop/actions"
+	"github.com/isotop/isotop/actions/early"
 	"github.com/isotop/isotop/probe"
 	"github.com/isotop/isotop/probe/record"
 	"golang.org/x/sys/unix"
@@ -35,8 +36,9 @@ func runRecord(args []string, stderr io.Writer) int {
 	keyEvery := fl.Int("key-every", 60, "a keyframe every this many samples (seeking decodes at most this many)")
 	poll := fl.Duration("poll", time.Second, "between two cheap reads of the cgroup directories, for cgroups (containers) that come and go between samples; 0: none")
 	count := fl.Int("count", 0, "stop after this many samples (0: until stopped)")
+	readOnly := fl.Bool("read-only", recordReadOnly(), "the read-only lockdown, with one exception: the writer helper, which makes and removes isotop-*.rec files in --output (which must exist) and nothing else; --read-only=false (or ISOTOP_READONLY=0) records without it")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop record [--interval 10s] [--output DIR] [--max-size 500M] [--retention 7d] [--key-every 60] [--poll 1s] [--count N]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop record [--interval 10s] [--output DIR] [--max-size 500M] [--retention 7d] [--key-every 60] [--poll 1s] [--count N] [--read-only=false]\n\n"+
 			"Records the host: a snapshot each interval (keyframes and deltas, zstd) and the events between\n"+
 			"samples (containers, cgroups, netns, veth peers, limits changed, OOM kills), into a file a day\n"+
 			"in DIR, pruned by size and age. isotop --replay DIR and isotop export DIR read them.\n\n")
@@ -67,12 +69,22 @@ func runRecord(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop record: unexpected argument %q\n", actions.Cut(fl.Arg(0)))
 		return 2
 	}
-	dir, err := openOutput(*output)
+	md, err := readOnlyMode(*readOnly)
+	var fs probe.FS
+	if err == nil {
+		fs, err = md.probeFS("/proc", "/sys")
+	}
+	var dir record.Dir
+	if err == nil {
+		dir, err = outputDir(md, *output)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop record: %v\n", err)
 		return 1
 	}
-	defer dir.Close()
+	if md.readOnly {
+		fmt.Fprintf(stderr, "isotop record: read-only: %s\n", md.lockdown.Summary())
+	}
 	zone, offset := time.Now().Zone()
 	host, _ := os.Hostname()
 	rec := &record.Recorder{Dir: dir, MaxSize: int64(size.N), Retention: keep,
@@ -83,7 +95,7 @@ func runRecord(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	col := probe.NewCollector(probe.DefaultFS())
+	col := probe.NewCollector(fs)
 	defer col.Close()
 	go col.Watch(ctx, nil) // OOM kills as they happen (v2 inotify), even in a cgroup removed at once
 	if err := recordLoop(ctx, col, rec, *interval, *poll, *count, stderr); err != nil {
@@ -201,6 +213,35 @@ func (p *cgroupPoll) poll(now time.Time) []record.Event {
 		}
 	}
 	return out
+}
+
+// recordReadOnly is --read-only's default for isotop record: on, unless ISOTOP_READONLY says an
+// explicit no (as early.c reads it).
+func recordReadOnly() bool {
+	if _, set := os.LookupEnv("ISOTOP_READONLY"); set {
+		return readOnlyEnv()
+	}
+	return true
+}
+
+// outputDir is where the recorder writes: in read-only mode the writer helper, whose directory
+// early.c opened before the lockdown; else the directory, made if missing.
+func outputDir(md mode, output string) (record.Dir, error) {
+	if !md.readOnly {
+		f, err := openOutput(output)
+		if err != nil {
+			return nil, err
+		}
+		return record.DirOf(f), nil
+	}
+	w, err := early.NewWriter(output)
+	if err != nil && strings.Contains(strings.ToLower(err.Error()), "no such file") {
+		err = fmt.Errorf("%w: read-only, the recorder makes nothing but its recordings: make the directory first (install -d -m 0750 %s), or record with --read-only=false", err, output)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // openOutput makes the directory if it is missing (0750) and opens it, refusing a symlink.

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -208,4 +210,110 @@ func TestJourneyRecordOOM(t *testing.T) {
 		t.Errorf("no oom-kill in %s among the recorded events: %v", cg.Path, found)
 	}
 	t.Logf("the events of %s: %v", cg.Path, found)
+}
+
+// TestRecordReadOnly: `isotop record` runs under the read-only lockdown unless told otherwise, and
+// the kernel says so: its process is not root, has its seccomp filter and holds no descriptor of
+// the directory; its writer helper holds CAP_DAC_OVERRIDE only, as the same user. What it records
+// is what a recorder without the lockdown records (the same host, side by side). A missing
+// directory is an error that names it and changes nothing; ISOTOP_READONLY=0 opts out.
+func TestRecordReadOnly(t *testing.T) {
+	probetest.Live(t)
+	bin := buildBinary(t)
+	ro, rw := t.TempDir(), t.TempDir()
+	start := func(out string, env ...string) (*exec.Cmd, *lockedBuffer) {
+		rec := exec.Command(bin, "record", "--output", out, "--interval", "2s", "--count", "2")
+		rec.Env = append(os.Environ(), env...)
+		var stderr lockedBuffer
+		rec.Stderr = &stderr
+		probetest.Start(t, rec)
+		probetest.WaitFor(t, "the first sample in "+out, func() bool { return strings.Contains(stderr.String(), "recording into") })
+		return rec, &stderr
+	}
+	status := func(pid int) string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	field := func(status, key string) string {
+		for _, l := range strings.Split(status, "\n") {
+			if v, ok := strings.CutPrefix(l, key+":"); ok {
+				return strings.Fields(v)[0]
+			}
+		}
+		return ""
+	}
+	recRO, errRO := start(ro)
+	recRW, errRW := start(rw, "ISOTOP_READONLY=0")
+
+	main := status(recRO.Process.Pid)
+	if field(main, "Uid") == "0" || field(main, "Seccomp") != "2" || field(main, "NoNewPrivs") != "1" {
+		t.Errorf("the recorder is not locked down:\n%s", main)
+	}
+	if field(status(recRW.Process.Pid), "Uid") != "0" {
+		t.Errorf("ISOTOP_READONLY=0: the recorder is locked down anyway")
+	}
+	var writer int
+	if _, after, ok := strings.Cut(errRO.String(), "writer helper pid "); ok {
+		fmt.Sscan(after, &writer)
+	}
+	if writer == 0 {
+		t.Fatalf("no writer helper named:\n%s", errRO.String())
+	}
+	ws := status(writer)
+	if field(ws, "Uid") != field(main, "Uid") || field(ws, "CapEff") != fmt.Sprintf("%016x", 1<<1) || field(ws, "Seccomp") != "2" || field(ws, "PPid") != strconv.Itoa(recRO.Process.Pid) {
+		t.Errorf("the writer helper (pid %d) is not the recorder's, as its user with dac_override only:\n%s", writer, ws)
+	}
+	// The main process holds the file it writes, never the directory.
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", recRO.Process.Pid))
+	for _, fd := range fds {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", recRO.Process.Pid, fd.Name()))
+		if target == ro {
+			t.Errorf("the recorder's process holds its directory open (fd %s)", fd.Name())
+		}
+	}
+	for _, c := range []struct {
+		rec    *exec.Cmd
+		stderr *lockedBuffer
+	}{{recRO, errRO}, {recRW, errRW}} {
+		if err := c.rec.Wait(); err != nil {
+			t.Fatalf("isotop record: %v\n%s", err, c.stderr.String())
+		}
+	}
+	last := func(dir string) (procs, namespaces, netns, errs int) {
+		out, err := exec.Command(bin, "export", dir).Output()
+		if err != nil {
+			t.Fatalf("isotop export %s: %v", dir, err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		var l struct {
+			Snapshot struct {
+				Processes, Namespaces, Errors []json.RawMessage
+				NetNamespaces                 []json.RawMessage `json:"net_namespaces"`
+			} `json:"snapshot"`
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &l); err != nil {
+			t.Fatal(err)
+		}
+		s := l.Snapshot
+		return len(s.Processes), len(s.Namespaces), len(s.NetNamespaces), len(s.Errors)
+	}
+	p1, n1, nn1, e1 := last(ro)
+	p2, n2, nn2, e2 := last(rw)
+	t.Logf("read-only recorder: %d processes, %d namespaces, %d netns, %d errors; without the lockdown %d, %d, %d, %d", p1, n1, nn1, e1, p2, n2, nn2, e2)
+	if p1 < p2-20 || n1 < n2-3 || nn1 != nn2 || e1 > e2 {
+		t.Errorf("the read-only recorder sees less: %d processes, %d namespaces, %d netns, %d errors; without the lockdown %d, %d, %d, %d",
+			p1, n1, nn1, e1, p2, n2, nn2, e2)
+	}
+
+	missing := filepath.Join(t.TempDir(), "not-there")
+	out, err := exec.Command(bin, "record", "--output", missing, "--count", "1").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), missing) || !strings.Contains(string(out), "install -d") {
+		t.Errorf("a missing directory: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("a missing directory was made: %v", err)
+	}
 }

@@ -60,7 +60,7 @@ func write(t testing.TB, n, keyEvery int) string {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	r := &Recorder{Dir: d, Header: Header{Hostname: "node-1", Zone: "CET", Offset: 3600, Interval: "10s", KeyEvery: keyEvery, Writer: "test"}}
+	r := &Recorder{Dir: DirOf(d), Header: Header{Hostname: "node-1", Zone: "CET", Offset: 3600, Interval: "10s", KeyEvery: keyEvery, Writer: "test"}}
 	var prev *probe.Snapshot
 	for i := range n {
 		s := host(i)
@@ -185,7 +185,7 @@ func TestRecorderRotatesAndPrunes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var removed []string
-	r := &Recorder{Dir: d, Header: Header{Hostname: "node/1", KeyEvery: 5}, MaxSize: 60 << 10,
+	r := &Recorder{Dir: DirOf(d), Header: Header{Hostname: "node/1", KeyEvery: 5}, MaxSize: 60 << 10,
 		Removed: func(name, why string) { removed = append(removed, name+": "+why) }}
 	for i := range 200 {
 		s := host(i)

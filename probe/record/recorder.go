@@ -1,24 +1,19 @@
 package record
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Recorder writes samples into files of one directory: a file a day (in the host's time), or
 // sooner when one reaches a quarter of MaxSize; after each sample, the oldest files go while the
 // directory's recordings are above MaxSize or older than Retention (whichever limit is hit first).
-// It writes, reads and removes only files named isotop-*.rec in that directory, through the
-// directory's descriptor (opened once: a recorder need not be able to open any path).
+// It writes, reads and removes only files named isotop-*.rec in that directory, through Dir
+// (opened once: a recorder need not be able to open any path).
 type Recorder struct {
-	Dir       *os.File
+	Dir       Dir
 	Header    Header // Hostname, Zone, Offset, Interval, KeyEvery, Writer; Started is the file's
 	MaxSize   int64  // 0: no limit
 	Retention time.Duration
@@ -106,8 +101,8 @@ func (r *Recorder) prune(now time.Time) error {
 		default:
 			return nil
 		}
-		if err := unix.Unlinkat(int(r.Dir.Fd()), f.name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("remove %s/%s: %w", r.Dir.Name(), f.name, err)
+		if err := r.Dir.Remove(f.name); err != nil {
+			return err
 		}
 		total -= f.size
 		if r.Removed != nil {
@@ -119,23 +114,15 @@ func (r *Recorder) prune(now time.Time) error {
 
 // files lists the directory's recordings, oldest first (their names hold their start).
 func (r *Recorder) files() ([]recFile, error) {
-	if _, err := r.Dir.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	ents, err := r.Dir.ReadDir(-1)
+	ents, err := r.Dir.List()
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", r.Dir.Name(), err)
+		return nil, err
 	}
 	var out []recFile
 	for _, e := range ents {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), "isotop-") || !strings.HasSuffix(e.Name(), ".rec") {
-			continue
+		if ValidName(e.Name) == nil {
+			out = append(out, recFile{name: e.Name, size: e.Size, mod: e.Mod})
 		}
-		var st unix.Stat_t
-		if unix.Fstatat(int(r.Dir.Fd()), e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
-			continue
-		}
-		out = append(out, recFile{name: e.Name(), size: st.Size, mod: time.Unix(st.Mtim.Unix())})
 	}
 	slices.SortFunc(out, func(a, b recFile) int {
 		if c := a.mod.Compare(b.mod); c != 0 {

@@ -22,7 +22,7 @@ func BenchmarkSeek24h(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := &Recorder{Dir: d, Header: Header{Hostname: "node-1", KeyEvery: 60}}
+	r := &Recorder{Dir: DirOf(d), Header: Header{Hostname: "node-1", KeyEvery: 60}}
 	t0w := time.Now()
 	var prev []byte
 	for i := range 8640 {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
-	"golang.org/x/sys/unix"
 )
 
 // Writer appends samples and events to one recording file.
@@ -22,15 +21,13 @@ type Writer struct {
 	plain    *zstd.Encoder
 }
 
-// Create makes the file name in the directory dir (an open directory: the recorder opens it
-// before the lockdown, and writes nowhere else). The file must not exist already (O_EXCL), and a
-// symlink is never followed.
-func Create(dir *os.File, name string, h Header) (*Writer, error) {
-	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o640)
+// Create makes the file name in the directory dir (the recorder writes nowhere else). The file
+// must not exist already (O_EXCL), and a symlink is never followed.
+func Create(dir Dir, name string, h Header) (*Writer, error) {
+	f, err := dir.Create(name)
 	if err != nil {
-		return nil, fmt.Errorf("create %s in %s: %w", name, dir.Name(), err)
+		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), dir.Name()+"/"+name)
 	h.Format = Format
 	if h.KeyEvery <= 0 {
 		h.KeyEvery = 60

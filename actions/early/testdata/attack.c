@@ -19,9 +19,13 @@
 //     pty=PATH       the slave of a pseudo-terminal of root's (0600)
 //     pipe=PATH      /proc/PID/fd/N of a pipe of root's
 //     secret=PATH    a file of root's (0600) outside every directory the files helper may read
+//     rec=PATH       a directory of recordings (root's, 0700) for the writer helper, holding a file
+//                    of root's (notes.txt), a symlink named as a recording (isotop-link.rec) to
+//                    rootfile, and a directory named as one (isotop-d.rec)
 //
-// Modes: main (the real entry: isotop_readonly_lockdown, which forks both helpers, then asks
-// them what the main process may ask: a netlink socket, a file), helper, files.
+// Modes: main (the real entry: isotop_readonly_lockdown, which forks the helpers, then asks
+// them what the main process may ask: a netlink socket, a file, a recording), helper, files,
+// writer (isotop record's writer helper).
 // The namespace descriptors are opened before the lockdown by the parent and handed over the
 // socket, as isotop's main process hands them to its helper.
 #define _GNU_SOURCE
@@ -185,6 +189,32 @@ static long ask_files(const char *path) {
 	return 0;
 }
 
+// ask_writer sends the real writer helper one request, as isotop record's Go side does, and
+// returns the descriptor it answers with (0 when none), or -1 with its errno.
+static long ask_writer(unsigned op, const char *name) {
+	static struct isotop_request req;
+	memset(&req, 0, sizeof req);
+	req.op = op;
+	snprintf(req.path, sizeof req.path, "%s", name);
+	if (send(isotop_writer_fd, &req, sizeof req, MSG_NOSIGNAL) < 0)
+		return -1;
+	struct isotop_reply rep;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&rep, sizeof rep};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	if (recvmsg(isotop_writer_fd, &mh, 0) != sizeof rep)
+		return -1;
+	if (rep.err) {
+		errno = rep.err;
+		return -1;
+	}
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	int out = 0;
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&out, CMSG_DATA(cm), sizeof out);
+	return out;
+}
+
 static long sock_connect(const char *path) {
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -312,6 +342,28 @@ static void attacks(int argc, char **argv, int netns_fd, int uts_fd, int pty) {
 		report("files helper: /etc/shadow", ask_files("/etc/shadow"));
 		report("files helper: a path with ..", ask_files("/var/lib/docker/containers/../../../../etc/shadow"));
 	}
+	const char *rec = arg(argc, argv, "rec");
+	if (rec && isotop_writer_fd >= 0) {
+		// The main process of isotop record: through its writer helper, only new isotop-….rec
+		// files in the directory; by itself, nothing there either.
+		report("writer helper: a name with ..", ask_writer(ISOTOP_OP_CREATE, "../isotop-escape.rec"));
+		report("writer helper: a name with /", ask_writer(ISOTOP_OP_CREATE, "isotop-a/../../isotop-escape.rec"));
+		report("writer helper: another name", ask_writer(ISOTOP_OP_CREATE, "notes2.txt"));
+		report("writer helper: through a symlink named as a recording", ask_writer(ISOTOP_OP_CREATE, "isotop-link.rec"));
+		report("writer helper: remove another file", ask_writer(ISOTOP_OP_REMOVE, "notes.txt"));
+		report("writer helper: remove a directory", ask_writer(ISOTOP_OP_REMOVE, "isotop-d.rec"));
+		report("writer helper: remove through ..", ask_writer(ISOTOP_OP_REMOVE, "isotop-x/../notes.txt"));
+		snprintf(path, sizeof path, "%s/notes.txt", rec);
+		report("open a file of the recordings' directory for writing", open(path, O_WRONLY | O_APPEND | O_CLOEXEC));
+		long fd = ask_writer(ISOTOP_OP_CREATE, "isotop-ok.rec");
+		report("writer helper: its own new file, written (must work)", fd > 0 ? write(fd, "recorded", 8) - 8 : -1);
+	}
+	if (rec && isotop_record_dir >= 0) {
+		// The writer helper itself, as if taken over: its Landlock domain is the directory.
+		report("writer: create beside its directory", openat(isotop_record_dir, "../isotop-escape.rec", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+		report("writer: write through a symlink in its directory", openat(isotop_record_dir, "isotop-link.rec", O_WRONLY | O_APPEND | O_CLOEXEC));
+		report("writer: remove beside its directory", unlinkat(isotop_record_dir, "../victim.rec", 0)); // the test's file beside
+	}
 	if (uts_fd >= 0 && isotop_helper_fd < 0) {
 		long rc = setns(uts_fd, CLONE_NEWUTS);
 		report("sethostname in another UTS namespace", rc == 0 ? sethostname("isotop-pwned", 12) : -1);
@@ -341,11 +393,14 @@ static int landlock_read(const char *victim) {
 int main(int argc, char **argv) {
 	if (argc >= 3 && !strcmp(argv[1], "landlock-read"))
 		return landlock_read(argv[2]);
-	if (argc < 2 || (strcmp(argv[1], "main") && strcmp(argv[1], "helper") && strcmp(argv[1], "files"))) {
-		fprintf(stderr, "usage: attack main|helper|files KEY=VALUE... | attack landlock-read PID\n");
+	if (argc < 2 || (strcmp(argv[1], "main") && strcmp(argv[1], "helper") && strcmp(argv[1], "files") && strcmp(argv[1], "writer"))) {
+		fprintf(stderr, "usage: attack main|helper|files|writer KEY=VALUE... | attack landlock-read PID\n");
 		return 2;
 	}
-	int helper = !strcmp(argv[1], "helper"), files = !strcmp(argv[1], "files");
+	int helper = !strcmp(argv[1], "helper"), files = !strcmp(argv[1], "files"), writer = !strcmp(argv[1], "writer");
+	const char *rec = arg(argc, argv, "rec");
+	if (rec && (isotop_record_dir = open(rec, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 1;
 	struct isotop_identity id;
 	isotop_identity_from("/etc/passwd", &id);
 	int sv[2];
@@ -363,8 +418,9 @@ int main(int argc, char **argv) {
 		ioctl(slave, TIOCSCTTY, 0);
 		int netns_fd = -1, uts_fd = -1;
 		report_fd = sv[1];
-		if (helper || files) {
-			if ((helper ? isotop_helper_profile(&id, sv[1]) : isotop_files_profile(&id, sv[1])) != 0) {
+		if (helper || files || writer) {
+			int rc = helper ? isotop_helper_profile(&id, sv[1]) : files ? isotop_files_profile(&id, sv[1]) : isotop_writer_profile(&id, sv[1]);
+			if (rc != 0) {
 				report(isotop_lockdown, 1);
 				_exit(3);
 			}
@@ -372,7 +428,7 @@ int main(int argc, char **argv) {
 		} else {
 			// The real entry: the helper forked and locked down, then this process.
 			isotop_readonly_lockdown();
-			if (strstr(isotop_lockdown, "failed") || isotop_helper_fd < 0 || isotop_files_fd < 0) {
+			if (strstr(isotop_lockdown, "failed") || isotop_helper_fd < 0 || isotop_files_fd < 0 || (rec && isotop_writer_fd < 0)) {
 				report(isotop_lockdown, 1);
 				_exit(3);
 			}
