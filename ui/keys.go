@@ -48,7 +48,7 @@ type overlayKeys struct {
 type formKeys struct{ Submit, Cancel, Delete, ClearLine binding }
 
 // timeKeys step through a replayed recording (g/G and t are taken by the views and the tree).
-type timeKeys struct{ Prev, Next, PrevEvent, NextEvent, First, Last, Events, Goto binding }
+type timeKeys struct{ Prev, Next, PrevEvent, NextEvent, First, Last, Events, Goto, Base, Changes binding }
 
 type planKeys struct{ Apply, Force, Edit, HostShell binding }
 
@@ -134,6 +134,8 @@ var keys = struct {
 		Last:      bind([]string{">"}, ">", "last", "replay: the recording's last instant"),
 		Goto:      bind([]string{"@"}, "@", "go to", "replay: go to an instant (02:14 in the host's time, -10m, RFC 3339)"),
 		Events:    bind([]string{"v"}, "v", "events", "replay: the recording's events (type to filter by container, kind…; enter goes to its instant)"),
+		Base:      bind([]string{"b"}, "b", "baseline", "replay: mark this instant (again: clear it); at another, rows new since it show +, changed ~"),
+		Changes:   bind([]string{"="}, "=", "changes", "replay: every difference between the baseline and this instant, and the events between them"),
 	},
 	plan: planKeys{
 		Apply:     bind([]string{"y"}, "y", "writes them", "the writes shown: make them"),
@@ -156,7 +158,7 @@ func helpSections() []struct {
 		{"views", append(g.Views[:], g.Next, g.Prev)},
 		{"rows", []binding{t.Up, t.Down, t.PageUp, t.PageDown, t.Home, t.End, t.Jump, t.Back, t.Filter, t.ClearFilter, t.Sort, t.Reverse,
 			t.SortCPU, t.SortMem, t.SortTime, t.Tree, t.Fold, t.Explain, t.Info, t.Mark, t.Compare, t.Pause}},
-		{"replay (isotop --replay of a recording)", []binding{keys.time.Prev, keys.time.Next, keys.time.PrevEvent, keys.time.NextEvent, keys.time.First, keys.time.Last, keys.time.Events, keys.time.Goto}},
+		{"replay (isotop --replay of a recording)", []binding{keys.time.Prev, keys.time.Next, keys.time.PrevEvent, keys.time.NextEvent, keys.time.First, keys.time.Last, keys.time.Events, keys.time.Goto, keys.time.Base, keys.time.Changes}},
 		{"actions", []binding{t.Enter, t.Limit, t.Sandbox, p.Apply, p.Force, p.Edit, p.HostShell}},
 		{"boxes and forms", []binding{o.Close, o.Up, o.Down, o.PageUp, o.PageDown, o.Next, o.Prev, o.Pick, f.Submit, f.Cancel, f.Delete,
 			f.ClearLine, keys.prompt.Keep, keys.prompt.Clear, keys.prompt.Delete}},

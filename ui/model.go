@@ -98,8 +98,9 @@ type Model struct {
 	status    string
 	// overviewOff is the Overview's first line on screen (it scrolls).
 	overviewOff int
-	lite        bool // the snapshot on screen is a lite one (Options.Lite)
-	at          int  // the instant of Options.Timeline on screen
+	lite        bool      // the snapshot on screen is a lite one (Options.Lite)
+	at          int       // the instant of Options.Timeline on screen
+	base        *baseline // the instant marked to compare with (replay)
 
 	audit []actions.AuditRecord
 	// auditOpen are the audit's intents with no result, by index into audit.
@@ -233,6 +234,7 @@ func (m *Model) setSnapshot(s *probe.Snapshot) {
 	for v := range numViews {
 		m.views[v].built = false
 	}
+	m.markChanges()
 	m.ensure(m.view)
 }
 

@@ -30,6 +30,8 @@ type tableModel struct {
 	// ancestor of a match, where the operator moved it); a new filter moves it to a match.
 	refreshing bool
 	expCol     int // the column (value) the explain box is on
+	// marks are the rows new (+) or changed (~) since a replay's baseline (nil: none marked).
+	marks map[render.Ref]byte
 }
 
 // setTable puts a freshly built table in, keeping filter, sort and selection.
@@ -236,6 +238,9 @@ func (t *tableModel) line(i int, w []int, width int, st Styles) string {
 	line := "  "
 	if i == t.cursor {
 		line = "▶ "
+	}
+	if mk, ok := t.marks[r.Ref]; ok { // against a replay's baseline: + new, ~ changed
+		line = line[:len(line)-1] + string(rune(mk))
 	}
 	for j, c := range t.table.Columns {
 		if w[j] == 0 {

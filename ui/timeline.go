@@ -58,6 +58,12 @@ func (m *Model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case k.Goto.matches(msg):
 		m.over = &gotoBox{}
 		return nil, true
+	case k.Base.matches(msg):
+		m.baselineKey()
+		return nil, true
+	case k.Changes.matches(msg):
+		m.over = &changesBox{}
+		return nil, true
 	case k.First.matches(msg):
 		to = 0
 	case k.Last.matches(msg):

@@ -67,7 +67,7 @@ func (m Model) wrapStatus(text string, st lipgloss.Style) string {
 func (m Model) titleLine() string {
 	t := "isotop"
 	if m.opt.Timeline != nil { // the instant first: a long path or hostname must not push it off
-		t += " · replay" + m.instantTitle()
+		t += " · replay" + m.instantTitle() + m.baselineTitle()
 	}
 	if m.snap != nil {
 		h := m.snap.Host
