@@ -24,6 +24,10 @@
 #include <strings.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/time.h>
+#include <linux/netlink.h>
+#include <stdint.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -286,11 +290,57 @@ static void record_output(int argc, char **argv) {
 	isotop_record_dir = fd;
 }
 
+// record_execs subscribes a NETLINK_CONNECTOR socket to the kernel's proc connector for `isotop
+// record` before the lockdown (which forbids making a socket; before 6.6 subscribing needs
+// CAP_NET_ADMIN): the recorder sees every exec into a container as it happens. From 6.6 the
+// subscription filters exec events alone (probe.ListenMessage is the same message).
+static void record_execs(int argc, char **argv) {
+	if (argc < 2 || strcmp(argv[1], "record"))
+		return;
+	struct utsname u;
+	int major = 0, minor = 0;
+	if (uname(&u) == 0)
+		sscanf(u.release, "%d.%d", &major, &minor);
+	int filter = major > 6 || (major == 6 && minor >= 6);
+	struct {
+		struct nlmsghdr nl;
+		uint32_t idx, val, seq, ack;
+		uint16_t len, flags;
+		uint32_t op, events;
+	} __attribute__((packed)) msg;
+	memset(&msg, 0, sizeof msg);
+	msg.nl.nlmsg_len = filter ? sizeof msg : sizeof msg - 4;
+	msg.nl.nlmsg_type = NLMSG_DONE;
+	msg.nl.nlmsg_pid = getpid();
+	msg.idx = 1; // CN_IDX_PROC
+	msg.val = 1; // CN_VAL_PROC
+	msg.len = filter ? 8 : 4;
+	msg.op = 1;     // PROC_CN_MCAST_LISTEN
+	msg.events = 2; // PROC_EVENT_EXEC
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1}, to = {.nl_family = AF_NETLINK};
+	// Blocking reads that time out (probe.ExecWatcher sees its Close), and room for a burst of
+	// execs; the main process may not set socket options.
+	struct timeval tv = {.tv_usec = 500000};
+	int rcvbuf = 1 << 20;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    sendto(fd, &msg, msg.nl.nlmsg_len, 0, (struct sockaddr *)&to, sizeof to) < 0) {
+		snprintf(isotop_execs_err, sizeof isotop_execs_err, "proc connector: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	isotop_execs_fd = fd;
+	isotop_note("execs=proc-connector%s", filter ? "(exec only)" : "");
+}
+
 __attribute__((constructor)) static void isotop_early(int argc, char **argv, char **envp) {
 	(void)envp;
 	if (readOnlyAsked(argc, argv)) {
 		serve_listen(argc, argv);
 		record_output(argc, argv);
+		record_execs(argc, argv);
 		isotop_readonly_lockdown();
 		if (getenv("_ISOTOP_ENTER") || getenv("_ISOTOP_SANDBOX") || getenv("_ISOTOP_INIT") || (argc > 0 && child(argv[0]))) {
 			// A re-executed child's job is to change the host: never in read-only mode.

@@ -41,3 +41,7 @@ const (
 	opList   = C.ISOTOP_OP_LIST
 	opStat   = C.ISOTOP_OP_STAT
 )
+
+// ExecsFD is isotop record's proc connector socket, subscribed before the lockdown, or -1 and why
+// there is none.
+func ExecsFD() (int, string) { return int(C.isotop_execs_fd), C.GoString(&C.isotop_execs_err[0]) }

@@ -39,3 +39,6 @@ func listenFD() (int, string) { return -1, "built without cgo" }
 func NewWriter(string) (record.Dir, error) {
 	return nil, errors.New("built without cgo: no lockdown, no writer helper")
 }
+
+// ExecsFD says there is no proc connector socket without cgo.
+func ExecsFD() (int, string) { return -1, "built without cgo" }

@@ -59,6 +59,8 @@ char isotop_listen_err[256];
 int isotop_files_fd = -1;
 int isotop_record_dir = -1;
 char isotop_record_path[4096];
+int isotop_execs_fd = -1;
+char isotop_execs_err[256];
 int isotop_writer_fd = -1;
 char isotop_writer_err[256];
 int isotop_readonly;

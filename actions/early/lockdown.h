@@ -22,6 +22,10 @@ extern char isotop_listen_err[256];
 // helper's socket, -1 without one; isotop_writer_err says why the directory could not be opened.
 extern int isotop_record_dir;
 extern char isotop_record_path[4096]; // the --output early.c read
+// isotop_execs_fd is isotop record's proc connector socket (exec events), subscribed before the
+// lockdown, -1 without one (isotop_execs_err says why): the main process only reads from it.
+extern int isotop_execs_fd;
+extern char isotop_execs_err[256];
 
 extern int isotop_writer_fd;
 extern char isotop_writer_err[256];

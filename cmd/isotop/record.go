@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -98,7 +100,12 @@ func runRecord(args []string, stderr io.Writer) int {
 	col := probe.NewCollector(fs)
 	defer col.Close()
 	go col.Watch(ctx, nil) // OOM kills as they happen (v2 inotify), even in a cgroup removed at once
-	if err := recordLoop(ctx, col, rec, *interval, *poll, *count, stderr); err != nil {
+	execs := openExecs(md, fs, stderr)
+	if execs != nil {
+		defer execs.close()
+		go execs.run()
+	}
+	if err := recordLoop(ctx, col, rec, execs, *interval, *poll, *count, stderr); err != nil {
 		fmt.Fprintf(stderr, "isotop record: %v\n", err)
 		return 1
 	}
@@ -107,7 +114,7 @@ func runRecord(args []string, stderr io.Writer) int {
 
 // recordLoop takes a sample each interval (and polls the cgroup directories in between) until ctx
 // ends or count samples are taken.
-func recordLoop(ctx context.Context, col *probe.Collector, rec *record.Recorder, interval, poll time.Duration, count int, stderr io.Writer) error {
+func recordLoop(ctx context.Context, col *probe.Collector, rec *record.Recorder, execs *execLog, interval, poll time.Duration, count int, stderr io.Writer) error {
 	var prev *probe.Snapshot
 	var polled cgroupPoll
 	var pending []record.Event // seen by the poll since the last sample
@@ -121,7 +128,13 @@ func recordLoop(ctx context.Context, col *probe.Collector, rec *record.Recorder,
 		if err := s.WriteJSON(&js); err != nil {
 			return err
 		}
-		evs := append(pending, fromSample(record.Diff(prev, s), pending)...)
+		sampled := record.Diff(prev, s)
+		if execs != nil { // it saw every exec as it happened: the sample's are the same ones
+			pending = append(pending, execs.take(s)...)
+			sampled = slices.DeleteFunc(sampled, func(e record.Event) bool { return e.Kind == "container-exec" })
+		}
+		evs := append(pending, fromSample(sampled, pending)...)
+		slices.SortStableFunc(evs, func(a, b record.Event) int { return a.Time.Compare(b.Time) })
 		pending = nil
 		if err := rec.Add(s.Taken, js.Bytes(), evs); err != nil {
 			return err
@@ -154,6 +167,74 @@ func recordLoop(ctx context.Context, col *probe.Collector, rec *record.Recorder,
 	}
 	return nil
 }
+
+// execLog turns the proc connector's execs into container-exec events as they happen, against
+// the containers of the last sample.
+type execLog struct {
+	w  *probe.ExecWatcher
+	fs probe.FS
+
+	mu      sync.Mutex
+	snap    *probe.Snapshot
+	pending []record.Event
+}
+
+// openExecs subscribes to the proc connector (in read-only mode, early.c did before the lockdown);
+// nil, said on stderr, when it cannot: then the samples alone see execs into containers.
+func openExecs(md mode, fs probe.FS, stderr io.Writer) *execLog {
+	var w *probe.ExecWatcher
+	var err error
+	if md.readOnly {
+		fd, why := early.ExecsFD()
+		if fd < 0 {
+			err = errors.New(why)
+		} else {
+			w, err = probe.ExecWatcherFromFD(fd)
+		}
+	} else {
+		w, err = probe.OpenExecWatcher()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "isotop record: no proc connector (%v): execs into containers are seen by the samples alone\n", err)
+		return nil
+	}
+	return &execLog{w: w, fs: fs}
+}
+
+func (l *execLog) run() {
+	buf := make([]byte, 64<<10)
+	for {
+		evs, err := l.w.Next(buf)
+		if err != nil {
+			return // closed
+		}
+		l.mu.Lock()
+		snap := l.snap
+		l.mu.Unlock()
+		if snap == nil {
+			continue
+		}
+		for _, e := range evs {
+			if x, ok := l.fs.ExecIntoContainer(snap, e.PID); ok {
+				ev := record.Event{Time: e.Time, Kind: "container-exec", Object: x.Container.Runtime + ":" + x.Container.Name, Detail: x.Detail(), Source: "proc-connector"}
+				l.mu.Lock()
+				l.pending = append(l.pending, ev)
+				l.mu.Unlock()
+			}
+		}
+	}
+}
+
+// take returns the events since the last call, and sets the containers to check against.
+func (l *execLog) take(s *probe.Snapshot) []record.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.pending
+	l.pending, l.snap = nil, s
+	return out
+}
+
+func (l *execLog) close() { l.w.Close() }
 
 // fromSample leaves out of a sample's events the cgroups the poll already reported.
 func fromSample(evs, polled []record.Event) []record.Event {

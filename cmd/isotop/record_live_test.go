@@ -317,3 +317,57 @@ func TestRecordReadOnly(t *testing.T) {
 		t.Errorf("a missing directory was made: %v", err)
 	}
 }
+
+// TestRecordSeesExecsIntoContainers: `podman exec` of a command that lives a few milliseconds,
+// between two samples of the real (read-only) recorder, is in the recording as a container-exec
+// event of that container, from the proc connector, at the time it ran; the container's own
+// processes (a shell that runs sleep after sleep) are not.
+func TestRecordSeesExecsIntoContainers(t *testing.T) {
+	image := probetest.PodmanImage(t)
+	bin := buildBinary(t)
+	name := probetest.Name(t)
+	probetest.PodmanRun(t, name, "--network", "none", image, "sh", "-c", "while true; do sleep 0.3; done")
+	out := t.TempDir()
+	rec := exec.Command(bin, "record", "--output", out, "--interval", "3s", "--count", "3")
+	var stderr lockedBuffer
+	rec.Stderr = &stderr
+	probetest.Start(t, rec)
+	probetest.WaitFor(t, "the first sample", func() bool { return strings.Contains(stderr.String(), "recording into") })
+	time.Sleep(500 * time.Millisecond)
+	before := time.Now()
+	probetest.Run(t, "podman", "exec", name, "hostname", "-s")
+	after := time.Now()
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("isotop record: %v\n%s", err, stderr.String())
+	}
+	exp, err := exec.Command(bin, "export", out).Output()
+	if err != nil {
+		t.Fatalf("isotop export: %v", err)
+	}
+	var seen []string
+	found := false
+	for _, l := range strings.Split(string(exp), "\n") {
+		var line struct {
+			Event *struct {
+				Kind, Object, Detail, Source string
+				Time                         time.Time
+			} `json:"event"`
+		}
+		if json.Unmarshal([]byte(l), &line) != nil || line.Event == nil || line.Event.Kind != "container-exec" {
+			continue
+		}
+		e := line.Event
+		seen = append(seen, e.Object+" "+e.Detail+" "+e.Source)
+		if e.Object == "podman:"+name && strings.Contains(e.Detail, "hostname -s") && e.Source == "proc-connector" &&
+			!e.Time.Before(before.Add(-time.Second)) && !e.Time.After(after.Add(time.Second)) {
+			found = true
+		}
+		if strings.Contains(e.Detail, "sleep") && e.Object == "podman:"+name {
+			t.Errorf("a process of the container's own is reported as an exec into it: %s", e.Detail)
+		}
+	}
+	t.Logf("container-exec events: %q", seen)
+	if !found {
+		t.Errorf("the podman exec between %s and %s is not in the recording; container-exec events: %q\n%s", before.Format("15:04:05.000"), after.Format("15:04:05.000"), seen, stderr.String())
+	}
+}

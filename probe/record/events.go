@@ -47,6 +47,7 @@ func Diff(prev, cur *probe.Snapshot) []Event {
 				add("limit-changed", b.Path, l)
 			}
 		})
+	out = append(out, containerExecs(prev, cur)...)
 	netns := func(n probe.NetNamespace) string {
 		name := ""
 		if len(n.Names) > 0 {
@@ -64,6 +65,44 @@ func Diff(prev, cur *probe.Snapshot) []Event {
 				}
 			})
 		})
+	return out
+}
+
+// containerExecs are the processes new since prev that an exec put into a container from outside
+// (docker exec, podman exec, kubectl exec, nsenter): in a container, with a parent outside it, and
+// not the container's first process. A sample sees those alive at its time; isotop record's proc
+// connector sees every one as it happens.
+func containerExecs(prev, cur *probe.Snapshot) []Event {
+	type id struct {
+		pid   int
+		start uint64
+	}
+	old := make(map[id]bool, len(prev.Processes))
+	for _, p := range prev.Processes {
+		old[id{p.PID, p.StartTicks}] = true
+	}
+	byPID := make(map[int]*probe.Process, len(cur.Processes))
+	for i := range cur.Processes {
+		byPID[cur.Processes[i].PID] = &cur.Processes[i]
+	}
+	ctrs := map[string]*probe.Container{}
+	for i := range cur.Containers {
+		c := &cur.Containers[i]
+		ctrs[c.Runtime+":"+c.ID] = c
+	}
+	var out []Event
+	for _, p := range cur.Processes {
+		c := ctrs[p.Container]
+		if c == nil || old[id{p.PID, p.StartTicks}] || p.PID == c.PID || (len(p.NSPids) > 1 && p.NSPids[len(p.NSPids)-1] == 1) {
+			continue
+		}
+		parent := byPID[p.PPID]
+		if parent == nil || parent.Container == p.Container {
+			continue
+		}
+		e := probe.ContainerExec{Container: c, PID: p.PID, Cmdline: p.Cmdline, PPID: p.PPID, Parent: parent.Comm}
+		out = append(out, Event{Time: cur.Taken, Kind: "container-exec", Object: c.Runtime + ":" + c.Name, Detail: e.Detail(), Source: "sample"})
+	}
 	return out
 }
 
