@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -16,19 +17,73 @@ type TimelineEvent struct {
 	Kind, Object, Detail, Source string
 }
 
+// LiveEvents are a host's recorded events as a live view lists them (Options.Events).
+type LiveEvents struct {
+	Events []TimelineEvent
+	// Replay is the command that replays the recording on its host ("isotop --replay DIR"):
+	// a live view cannot go back to an event's instant, so enter names it.
+	Replay string
+}
+
 // eventsBox lists a recording's events, filtered as one types (a container's name, a kind);
-// enter goes to the instant after the selected one.
+// enter goes to the instant after the selected one. On a live view (live set) the events are
+// Options.Events', and enter says how to replay the instant on that host.
 type eventsBox struct {
 	filter string
 	cur    int
+	live   *liveEvents
 	scroller
 }
 
+// liveEvents are Options.Events' answer, filled in by the Cmd that reads them; the message
+// that Cmd ends with redraws the box.
+type liveEvents struct {
+	mu     sync.Mutex
+	loaded bool
+	evs    LiveEvents
+	err    error
+}
+
+func (l *liveEvents) get() (LiveEvents, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.evs, l.loaded, l.err
+}
+
+// liveEventsMsg says the live events were read (into the box that asked).
+type liveEventsMsg struct{}
+
+// liveEventsKey opens the Events box on a live view that has Options.Events (a remote host's
+// recorder), and reads them in a Cmd: timeKey calls it when there is no Timeline.
+func (m *Model) liveEventsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if m.opt.Timeline != nil || m.opt.Events == nil || !keys.time.Events.matches(msg) {
+		return nil, false
+	}
+	l, read := &liveEvents{}, m.opt.Events
+	m.over = &eventsBox{live: l}
+	return func() tea.Msg {
+		evs, err := read()
+		l.mu.Lock()
+		l.evs, l.err, l.loaded = evs, err, true
+		l.mu.Unlock()
+		return liveEventsMsg{}
+	}, true
+}
+
+// all is every event the box lists.
+func (b *eventsBox) all(m *Model) []TimelineEvent {
+	if b.live != nil {
+		evs, _, _ := b.live.get()
+		return evs.Events
+	}
+	return m.opt.Timeline.EventList()
+}
+
 // shown are the events that match the filter.
-func (b *eventsBox) shown(tl Timeline) []TimelineEvent {
+func (b *eventsBox) shown(m *Model) []TimelineEvent {
 	var out []TimelineEvent
 	f := strings.ToLower(b.filter)
-	for _, e := range tl.EventList() {
+	for _, e := range b.all(m) {
 		if f == "" || strings.Contains(strings.ToLower(e.Kind+" "+e.Object+" "+e.Detail+" "+e.Source), f) {
 			out = append(out, e)
 		}
@@ -38,7 +93,7 @@ func (b *eventsBox) shown(tl Timeline) []TimelineEvent {
 
 func (b *eventsBox) update(m *Model, msg tea.KeyPressMsg) (overlay, tea.Cmd) {
 	tl, o, p := m.opt.Timeline, keys.overlay, keys.prompt
-	evs := b.shown(tl)
+	evs := b.shown(m)
 	switch {
 	case keys.form.Cancel.matches(msg):
 		return nil, nil
@@ -54,6 +109,10 @@ func (b *eventsBox) update(m *Model, msg tea.KeyPressMsg) (overlay, tea.Cmd) {
 		if b.cur < 0 || b.cur >= len(evs) {
 			return b, nil
 		}
+		if b.live != nil {
+			m.status = b.replayHint(m, evs[b.cur])
+			return nil, nil
+		}
 		at := sampleAtOrAfter(tl, evs[b.cur].Time)
 		m.fetching = true
 		return nil, loadInstant(tl, at)
@@ -68,14 +127,40 @@ func (b *eventsBox) update(m *Model, msg tea.KeyPressMsg) (overlay, tea.Cmd) {
 			b.cur = 0
 		}
 	}
-	b.cur = max(0, min(b.cur, len(b.shown(tl))-1))
+	b.cur = max(0, min(b.cur, len(b.shown(m))-1))
 	return b, nil
 }
 
+// replayHint says, on a live view, that it cannot go to e's instant and how to replay it there.
+func (b *eventsBox) replayHint(m *Model, e TimelineEvent) string {
+	evs, _, _ := b.live.get()
+	replay := evs.Replay
+	if replay == "" {
+		replay = "isotop --replay DIR"
+	}
+	host := "its host"
+	if m.snap != nil && m.snap.Host.Hostname != "" {
+		host = render.Clean(m.snap.Host.Hostname)
+	}
+	return fmt.Sprintf("a live view cannot go back to %s: on %s, %s --at %s replays it", e.Time.Format("15:04:05"), host,
+		render.Clean(replay), e.Time.Format(time.RFC3339))
+}
+
 func (b *eventsBox) text(m *Model, width, height int) string {
-	tl := m.opt.Timeline
-	evs := b.shown(tl)
-	head := fmt.Sprintf("Events of the recording: %d of %d", len(evs), len(tl.EventList()))
+	evs := b.shown(m)
+	var head string
+	if b.live != nil {
+		all, loaded, err := b.live.get()
+		switch {
+		case !loaded:
+			return "Events of the host's recorder: reading them…"
+		case err != nil:
+			return "Events of the host's recorder\n\n  " + m.styles.Warn.Render(render.Fit(render.Clean(err.Error()), max(1, width-2)))
+		}
+		head = fmt.Sprintf("Events of the host's recorder: %d of %d", len(evs), len(all.Events))
+	} else {
+		head = fmt.Sprintf("Events of the recording: %d of %d", len(evs), len(m.opt.Timeline.EventList()))
+	}
 	if b.filter != "" {
 		head += " matching " + render.Clean(b.filter)
 	}
@@ -93,7 +178,11 @@ func (b *eventsBox) text(m *Model, width, height int) string {
 		if i == b.cur {
 			mark = "▶ "
 		}
-		lines = append(lines, render.Fit(fmt.Sprintf("%s%s  %-18s %s  %s (%s)", mark, e.Time.In(tl.Zone()).Format("01-02 15:04:05"),
+		t := e.Time // a live host's: in the recorded host's offset, as sent
+		if tl := m.opt.Timeline; b.live == nil {
+			t = t.In(tl.Zone())
+		}
+		lines = append(lines, render.Fit(fmt.Sprintf("%s%s  %-18s %s  %s (%s)", mark, t.Format("01-02 15:04:05"),
 			e.Kind, render.Clean(e.Object), render.Clean(e.Detail), e.Source), width))
 	}
 	if len(evs) == 0 {
@@ -103,6 +192,9 @@ func (b *eventsBox) text(m *Model, width, height int) string {
 }
 
 func (b *eventsBox) hints() string {
+	if b.live != nil {
+		return "type to filter · " + hints(keys.overlay.Up, keys.form.Submit) + " says how to replay its instant · " + keys.form.Cancel.hint()
+	}
 	return "type to filter · " + hints(keys.overlay.Up, keys.form.Submit) + " goes to its instant · " + keys.form.Cancel.hint()
 }
 

@@ -60,6 +60,9 @@ type Options struct {
 	First Source
 	// Tick schedules the next refresh (tea.Tick when nil); tests give one of their own.
 	Tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+	// Events gives the events v lists when there is no Timeline (a live view): a remote host's
+	// recorder's, through its isotop serve --recordings, read in a Cmd; nil: v lists none.
+	Events func() (LiveEvents, error)
 }
 
 type snapshotMsg struct {
