@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"crypto/tls"
@@ -49,11 +50,13 @@ func runServe(args []string, stderr io.Writer) int {
 	recheck := fl.Duration("recheck", 5*time.Minute, "read each process in full again within this (a process that changes its cgroup or namespaces without exec shows within it; others at once)")
 	readOnly := addReadOnlyFlag(fl)
 	prefix := fl.String("prefix", "", "put this before the cAdvisor metric names (e.g. isotop_), for a Prometheus that also scrapes the kubelet's cAdvisor")
+	recordings := fl.String("recordings", "", "serve the events of this directory of recordings (isotop record --output) at /api/v1/events; with --read-only, serve reads it as the read-only user (isotop, else nobody), which must be able to read it and its files")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop serve [--listen 127.0.0.1:"+DefaultServePort+"] [--token-file F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--min-interval 1s] [--recheck 5m] [--prefix P] [--proc DIR] [--sys DIR] [--read-only]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop serve [--listen 127.0.0.1:"+DefaultServePort+"] [--token-file F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--min-interval 1s] [--recheck 5m] [--prefix P] [--recordings DIR] [--proc DIR] [--sys DIR] [--read-only]\n\n"+
 			"Serves this host read-only over HTTP: /metrics for Prometheus (the cAdvisor names per container, and\n"+
 			"isotop_* for the limits in force, namespaces, network namespaces and veth peers, OOM kills),\n"+
-			"/api/v1/snapshot (the JSON of isotop snapshot --json) for isotop --remote, /healthz.\n\n")
+			"/api/v1/snapshot (the JSON of isotop snapshot --json) and /api/v1/stream (a snapshot a line,\n"+
+			"?interval=1s) for isotop --remote, /api/v1/events (with --recordings; ?from=T&to=T), /healthz.\n\n")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -75,7 +78,13 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
 		return 1
 	}
-	srv, ln, err := newServer(fs, serveConfig{recheck: *recheck, listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix})
+	if *recordings != "" {
+		if err := readableDir(*recordings, md); err != nil {
+			fmt.Fprintf(stderr, "isotop serve: --recordings %s: %v\n", *recordings, err)
+			return 1
+		}
+	}
+	srv, ln, err := newServer(fs, serveConfig{recheck: *recheck, listen: *listen, tokenFile: *tokenFile, cert: *cert, key: *key, clientCA: *clientCA, fresh: *fresh, prefix: *prefix, recordings: *recordings})
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
 		return 2
@@ -88,12 +97,13 @@ func runServe(args []string, stderr io.Writer) int {
 	if *cert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stderr, "isotop serve: listening on %s://%s (/metrics, /api/v1/snapshot, /healthz)\n", scheme, ln.Addr())
+	fmt.Fprintf(stderr, "isotop serve: listening on %s://%s (%s)\n", scheme, ln.Addr(), srv.endpoints())
+	done := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.http.Shutdown(shut)
+		done <- srv.shutdown(shut)
 	}()
 	if *cert != "" {
 		err = srv.http.ServeTLS(ln, *cert, *key)
@@ -104,12 +114,35 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
 		return 1
 	}
+	if err := <-done; err != nil {
+		fmt.Fprintf(stderr, "isotop serve: shutting down: %v\n", err)
+	}
 	return 0
 }
 
+// shutdown stops serve: the streams end first (http.Server.Shutdown waits for a request's
+// handler, and a stream's runs until told), then the server, the hub and the handlers are waited for.
+func (s *server) shutdown(ctx context.Context) error {
+	s.stopMu.Lock()
+	if !s.stopped {
+		s.stopped = true
+		close(s.stop)
+	}
+	s.stopMu.Unlock()
+	err := s.http.Shutdown(ctx)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = cmp.Or(err, ctx.Err())
+	}
+	return err
+}
+
 type serveConfig struct {
-	listen, tokenFile, cert, key, clientCA, prefix string
-	fresh, recheck                                 time.Duration
+	listen, tokenFile, cert, key, clientCA, prefix, recordings string
+	fresh, recheck                                             time.Duration
 }
 
 type server struct {
@@ -120,9 +153,19 @@ type server struct {
 	fresh time.Duration
 	mu    sync.Mutex
 	// Two cached snapshots: a lite one for /metrics, which needs no process's own figures (the
-	// processes' stat files are not read again), and a full one for /api/v1/snapshot.
-	lite, full cached
-	json       []byte // full's JSON
+	// processes' stat files are not read again), and a full one, as sent, for /api/v1/snapshot
+	// and the streams.
+	lite cached
+	full *frame
+	hub  hub
+
+	recordings string // --recordings: the directory of isotop record whose events it serves
+
+	// stop closes when serve stops, which ends the streams; wg counts the hub and the streams.
+	stop    chan struct{}
+	stopMu  sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
 }
 
 type cached struct {
@@ -132,7 +175,8 @@ type cached struct {
 
 // newServer checks the configuration, binds the socket and builds the handlers.
 func newServer(fs probe.FS, c serveConfig) (*server, net.Listener, error) {
-	s := &server{col: probe.NewCollectorRecheck(fs, c.recheck)}
+	s := &server{col: probe.NewCollectorRecheck(fs, c.recheck), recordings: c.recordings, stop: make(chan struct{})}
+	s.hub = hub{clients: map[*time.Duration]struct{}{}, next: make(chan struct{}), changed: make(chan struct{}, 1)}
 	if c.tokenFile != "" {
 		b, err := os.ReadFile(c.tokenFile)
 		if err != nil {
@@ -157,9 +201,11 @@ func newServer(fs probe.FS, c serveConfig) (*server, net.Listener, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	mux.HandleFunc("GET /api/v1/snapshot", s.serveSnapshot)
+	mux.HandleFunc("GET /api/v1/stream", s.serveStream)
+	mux.HandleFunc("GET /api/v1/events", s.serveEvents)
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "isotop serve: /metrics (Prometheus), /api/v1/snapshot (isotop --remote), /healthz")
+		fmt.Fprintln(w, "isotop serve: "+s.endpoints())
 	})
 	s.http = &http.Server{Handler: s.auth(mux), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second}
 	if c.clientCA != "" {
@@ -182,10 +228,26 @@ func newServer(fs probe.FS, c serveConfig) (*server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--listen %s: %w", c.listen, err)
 	}
+	s.wg.Add(1)
+	go s.runHub()
 	return s, ln, nil
 }
 
-func (s *server) close() { s.col.Close() }
+// close ends what shutdown has not (the hub, when serve did not get to serve) and the collector.
+func (s *server) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.shutdown(ctx)
+	s.col.Close()
+}
+
+func (s *server) endpoints() string {
+	events := ""
+	if s.recordings != "" {
+		events = ", /api/v1/events"
+	}
+	return "/metrics (Prometheus), /api/v1/snapshot and /api/v1/stream (isotop --remote)" + events + ", /healthz"
+}
 
 // auth lets a request through when it carries the token (none is asked for without one) and is a
 // GET: nothing here writes.
@@ -221,41 +283,33 @@ func (s *server) cachedSnapshot(c *cached, read func() (*probe.Snapshot, error))
 		return nil, err
 	}
 	c.snap, c.taken = snap, time.Now()
-	if c == &s.full {
-		s.json = nil
-	}
 	return snap, nil
 }
 
-func (s *server) serveSnapshot(w http.ResponseWriter, _ *http.Request) {
-	snap, err := s.cachedSnapshot(&s.full, s.col.Snapshot)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	s.mu.Lock()
-	data := s.json
-	if data == nil || s.full.snap != snap {
-		var b bytes.Buffer
-		err = snap.WriteJSON(&b)
-		data = b.Bytes()
-		if s.full.snap == snap {
-			s.json = data
-		}
-	}
-	s.mu.Unlock()
+// serveSnapshot sends the full snapshot's JSON, gzip'd when the client takes it (from the frame's
+// blocks, deflated once for every client).
+func (s *server) serveSnapshot(w http.ResponseWriter, r *http.Request) {
+	f, err := s.frame(time.Time{})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(data)
+	w.Header().Add("Vary", "Accept-Encoding")
+	if !acceptsGzip(r) {
+		_, _ = w.Write(f.json)
+		return
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	_, _ = w.Write(gzipHeader)
+	_, _ = w.Write(f.deflate())
+	_, _ = w.Write(gzipTrailer(f.crc, uint32(len(f.json))))
 }
 
 func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	taken := s.lite.taken
-	if s.full.taken.After(taken) {
+	if s.full != nil && s.full.taken.After(taken) {
 		taken = s.full.taken
 	}
 	s.mu.Unlock()

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -29,13 +27,16 @@ func runTUI(args []string, stderr io.Writer) int {
 	replay := fl.String("replay", "", "show a recording (a directory or a file of isotop record: [ ] step, { } events, < > first and last) or a saved `isotop snapshot --json` instead of the live host")
 	remote := fl.String("remote", "", "show a remote host through its `isotop serve` (http://HOST:7319; actions are refused)")
 	tokenFile := fl.String("token-file", "", "with --remote: a file holding the bearer token that host's serve asks for")
+	tlsCert := fl.String("tls-cert", "", "with an https:// --remote: the client certificate (PEM) a serve with --tls-client-ca asks for")
+	tlsKey := fl.String("tls-key", "", "… and its key (PEM)")
+	tlsCA := fl.String("tls-ca", "", "with an https:// --remote: the CA (PEM) that signed the serve's certificate (default: the system's)")
 	at := fl.String("at", "", "with --replay of a recording: start at this instant (RFC 3339, 02:14 in the recorded host's zone, -10m; default: the last)")
 	af := addActionFlags(fl)
 	procRoot := fl.String("proc", "/proc", "procfs mount point to read")
 	sysRoot := fl.String("sys", "/sys", "sysfs mount point to read")
 	noMouse := fl.Bool("no-mouse", false, "leave the mouse to the terminal (to select text); else a click selects a tab or a row, and the wheel scrolls")
 	fl.Usage = func() {
-		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE|DIR [--at T]] [--remote URL [--token-file F]] [--read-only] [--audit-log FILE] [--no-mouse]\n\n"+
+		fmt.Fprint(stderr, "Usage: isotop [--interval 1s] [--replay FILE|DIR [--at T]] [--remote URL [--token-file F] [--tls-cert F --tls-key F] [--tls-ca F]] [--read-only] [--audit-log FILE] [--no-mouse]\n\n"+
 			"Opens the interactive views (press ? inside for every key).\n\n")
 		fl.PrintDefaults()
 	}
@@ -65,11 +66,12 @@ func runTUI(args []string, stderr io.Writer) int {
 	}
 	var src ui.Source
 	if *remote != "" {
-		src, err = remoteSource(*remote, *tokenFile)
+		r, err := newRemote(remoteConfig{base: *remote, tokenFile: *tokenFile, cert: *tlsCert, key: *tlsKey, ca: *tlsCA, interval: *interval})
 		if err != nil {
 			fmt.Fprintf(stderr, "isotop: %v\n", err)
 			return 2
 		}
+		src, opt.Events = r.Snapshot, r.Events
 		opt.Remote, opt.Actor = *remote, actions.Refusing{Why: actions.ErrRemote}
 	} else if *replay != "" && isRecording(*replay) {
 		rec, err := record.Open(*replay)
@@ -194,46 +196,4 @@ func (t timeline) EventList() []ui.TimelineEvent {
 		out[i] = ui.TimelineEvent{Time: e.Time, Kind: e.Kind, Object: e.Object, Detail: e.Detail, Source: e.Source}
 	}
 	return out
-}
-
-// remoteSource reads snapshots from a remote host's isotop serve (/api/v1/snapshot).
-func remoteSource(base, tokenFile string) (ui.Source, error) {
-	u, err := url.Parse(strings.TrimSuffix(base, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--remote %q: not an http(s)://HOST:PORT address", actions.Cut(base))
-	}
-	var token string
-	if tokenFile != "" {
-		b, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("--token-file: %w", err)
-		}
-		token = strings.TrimSpace(string(b))
-	}
-	client := &http.Client{Timeout: 30 * time.Second}
-	endpoint := u.String() + "/api/v1/snapshot"
-	return func() (*probe.Snapshot, error) {
-		req, err := http.NewRequest(http.MethodGet, endpoint, nil)
-		if err != nil {
-			return nil, err
-		}
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", u.Host, err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("%s: %w", u.Host, err)
-		case resp.StatusCode == http.StatusUnauthorized:
-			return nil, fmt.Errorf("%s refused the token (%s): give the one its isotop serve reads with --token-file", u.Host, strings.TrimSpace(string(body)))
-		case resp.StatusCode != http.StatusOK:
-			return nil, fmt.Errorf("%s: %s: %s", u.Host, resp.Status, actions.Cut(strings.TrimSpace(string(body))))
-		}
-		return probe.DecodeSnapshot(body)
-	}, nil
 }
