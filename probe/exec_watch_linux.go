@@ -32,7 +32,8 @@ type ExecWatcher struct {
 	fd     int
 	closed atomic.Bool
 	slept  bool // it slept ExecBatch since the last event that woke it: the next read blocks
-	// Lost counts the events the kernel dropped because the socket's buffer was full (ENOBUFS).
+	// Lost counts the times the kernel dropped events because the socket's buffer was full
+	// (ENOBUFS).
 	Lost atomic.Int64
 }
 
@@ -49,7 +50,9 @@ func OpenExecWatcher() (*ExecWatcher, error) {
 		return nil, fmt.Errorf("proc connector: socket: %w", err)
 	}
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 500000})
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 1<<20) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
+	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: cnIdxProc}); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("proc connector: bind: %w", err)
@@ -61,8 +64,9 @@ func OpenExecWatcher() (*ExecWatcher, error) {
 	return &ExecWatcher{fd: fd, slept: true}, nil
 }
 
-// ExecWatcherFromFD takes a socket already subscribed, its receive timeout set (by early.c, before
-// the lockdown).
+// ExecWatcherFromFD takes the main process's end of the execs helper's socket (read-only mode: the
+// helper keeps the connector socket early.c subscribed and forwards what the kernel sends), its
+// receive timeout set before the lockdown.
 func ExecWatcherFromFD(fd int) (*ExecWatcher, error) { return &ExecWatcher{fd: fd, slept: true}, nil }
 
 // ListenMessage is the netlink message that subscribes to the proc connector. From 6.6 the kernel
@@ -105,7 +109,7 @@ func (w *ExecWatcher) Next(buf []byte) ([]ExecEvent, error) {
 		if w.slept {
 			flags = 0
 		}
-		n, _, err := unix.Recvfrom(w.fd, buf, flags)
+		n, from, err := unix.Recvfrom(w.fd, buf, flags)
 		switch {
 		case err == unix.EAGAIN && !w.slept:
 			time.Sleep(ExecBatch)
@@ -121,6 +125,13 @@ func (w *ExecWatcher) Next(buf []byte) ([]ExecEvent, error) {
 		}
 		if flags == 0 {
 			w.slept = false // woken by an event: sleep once after it
+		}
+		if nl, ok := from.(*unix.SockaddrNetlink); ok && nl.Pid != 0 {
+			continue // not the kernel's
+		}
+		if n == 4 && binary.NativeEndian.Uint32(buf) == 0xffffffff { // the execs helper: the kernel dropped some
+			w.Lost.Add(1)
+			continue
 		}
 		return parseExecEvents(buf[:n], bootTime()), nil
 	}

@@ -24,6 +24,8 @@
 #include <strings.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/time.h>
 #include <linux/netlink.h>
@@ -282,18 +284,31 @@ static void record_output(int argc, char **argv) {
 		return;
 	}
 	snprintf(isotop_record_path, sizeof isotop_record_path, "%s", path);
-	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
+	// Open for reading (not O_PATH): the lock below needs it. One recorder a directory: a second
+	// would prune the file the first is writing.
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		snprintf(isotop_writer_err, sizeof isotop_writer_err, "--output %.200s: %s", path, strerror(errno));
+	} else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		snprintf(isotop_writer_err, sizeof isotop_writer_err, "--output %.150s: writable by every user (mode %o): not a directory of recordings", path, st.st_mode & 07777);
+	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(isotop_writer_err, sizeof isotop_writer_err, "--output %.200s: %s", path,
+			 errno == EWOULDBLOCK ? "another isotop record writes into it" : strerror(errno));
+	} else {
+		isotop_record_dir = fd; // the writer helper keeps it, and the lock with it
 		return;
 	}
-	isotop_record_dir = fd;
+	if (fd >= 0)
+		close(fd);
 }
 
 // record_execs subscribes a NETLINK_CONNECTOR socket to the kernel's proc connector for `isotop
 // record` before the lockdown (which forbids making a socket; before 6.6 subscribing needs
 // CAP_NET_ADMIN): the recorder sees every exec into a container as it happens. From 6.6 the
-// subscription filters exec events alone (probe.ListenMessage is the same message).
+// subscription filters exec events alone (probe.ListenMessage is the same message). The socket
+// goes to the execs helper (lockdown.c), never to the main process: through a connector socket a
+// process may send to the kernel's connector handlers, some of which check no capability.
 static void record_execs(int argc, char **argv) {
 	if (argc < 2 || strcmp(argv[1], "record"))
 		return;
@@ -324,7 +339,8 @@ static void record_execs(int argc, char **argv) {
 	int rcvbuf = 1 << 20;
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
+	     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
 	    sendto(fd, &msg, msg.nl.nlmsg_len, 0, (struct sockaddr *)&to, sizeof to) < 0) {
 		snprintf(isotop_execs_err, sizeof isotop_execs_err, "proc connector: %s", strerror(errno));
 		if (fd >= 0)

@@ -50,6 +50,8 @@ type Lockdown struct {
 	// WriterLandlock its ABI, or why it has none.
 	Writer         *Process
 	WriterLandlock string
+	// Execs is isotop record's execs helper (the proc connector's socket), nil when there is none.
+	Execs *Process
 }
 
 // Capability bits (linux/capability.h).
@@ -82,7 +84,7 @@ func refusedHere() error {
 // Current reads the lockdown in force on this process and its helper.
 func Current() (Lockdown, error) {
 	l := Lockdown{ReadOnly: readOnly(), Requested: reported()}
-	helper, files, writer := 0, 0, 0
+	helper, files, writer, execs := 0, 0, 0, 0
 	for _, f := range strings.Fields(l.Requested) {
 		k, v, _ := strings.Cut(f, "=")
 		switch k {
@@ -100,6 +102,8 @@ func Current() (Lockdown, error) {
 			writer, _ = strconv.Atoi(v)
 		case "writer_landlock":
 			l.WriterLandlock = v
+		case "execs":
+			execs, _ = strconv.Atoi(v)
 		}
 	}
 	var err error
@@ -110,7 +114,7 @@ func Current() (Lockdown, error) {
 		pid  int
 		to   **Process
 		what string
-	}{{helper, &l.Helper, "the namespace helper"}, {files, &l.Files, "the files helper"}, {writer, &l.Writer, "the writer helper"}} {
+	}{{helper, &l.Helper, "the namespace helper"}, {files, &l.Files, "the files helper"}, {writer, &l.Writer, "the writer helper"}, {execs, &l.Execs, "the execs helper"}} {
 		if h.pid > 0 {
 			p, err := status(strconv.Itoa(h.pid))
 			if err != nil {
@@ -208,6 +212,14 @@ func (l Lockdown) Enforced() error {
 			return fmt.Errorf("the files helper runs as uid %d, isotop as %d", f.UID, l.Main.UID)
 		}
 	}
+	if x := l.Execs; x != nil {
+		if err := x.check("the execs helper", 0); err != nil {
+			return err
+		}
+		if x.UID != l.Main.UID {
+			return fmt.Errorf("the execs helper runs as uid %d, isotop as %d", x.UID, l.Main.UID)
+		}
+	}
 	if w := l.Writer; w != nil {
 		if err := w.check("the writer helper", 1<<CapDACOverride); err != nil {
 			return err
@@ -245,6 +257,9 @@ func (l Lockdown) Summary() string {
 	}
 	if l.Writer != nil {
 		s += fmt.Sprintf("; writer helper pid %d: dac_override only, seccomp, isotop-*.rec in one directory%s", l.Writer.PID, landlock(l.WriterLandlock))
+	}
+	if l.Execs != nil {
+		s += fmt.Sprintf("; execs helper pid %d: no capability, seccomp, forwards the proc connector's exec events", l.Execs.PID)
 	}
 	return s
 }

@@ -47,6 +47,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -60,6 +61,7 @@ int isotop_files_fd = -1;
 int isotop_record_dir = -1;
 char isotop_record_path[4096];
 int isotop_execs_fd = -1;
+int isotop_execs_cn = -1; // the proc connector socket, which the execs helper alone keeps
 char isotop_execs_err[256];
 int isotop_writer_fd = -1;
 char isotop_writer_err[256];
@@ -735,9 +737,9 @@ int isotop_writer_profile(const struct isotop_identity *id, int sock) {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() != parent)
 		_exit(0);
-	// Without Landlock (a kernel before 5.13, or not enabled) the walls are the names it takes and
-	// its allow-list: its file calls are relative to the directory, and a name has no '/'.
-	if (landlock_beneath(&writer_dir, 1, LL_WRITE_FILE | LL_READ_FILE | LL_READ_DIR | LL_REMOVE_FILE | LL_MAKE_REG, 0) != 0)
+	// Landlock is required: with CAP_DAC_OVERRIDE, the names it takes would be the only wall (its
+	// allow-list sees a descriptor, not the path, which may be absolute or hold ..).
+	if (landlock_beneath(&writer_dir, 1, LL_WRITE_FILE | LL_READ_FILE | LL_READ_DIR | LL_REMOVE_FILE | LL_MAKE_REG, 1) != 0)
 		return -1;
 	scmp_filter_ctx ctx = new_filter();
 	if (!ctx)
@@ -815,6 +817,64 @@ void isotop_writer_serve(int sock) {
 	}
 }
 
+// The execs helper, isotop record's: it keeps the proc connector socket early.c subscribed, and
+// forwards what the kernel (netlink port 0) sends on it to the main process, each datagram as one
+// message (a 4-byte 0xffffffff when the kernel dropped some: ENOBUFS). The main process never holds
+// a connector socket: through one a process may send to the kernel's connector handlers (the
+// 1-wire bus's checks no capability). As the read-only identity with no capability, no file access
+// (Landlock), and an allow-list of reading that socket and writing to the main process.
+int isotop_execs_profile(const struct isotop_identity *id, int sock) {
+	if (isotop_execs_cn < 0)
+		return -1;
+	close_all_but2(sock, isotop_execs_cn);
+	if (chdir("/") != 0)
+		return -1;
+	pid_t parent = getppid();
+	if (become(id, NULL, 0) != 0)
+		return -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(0);
+	if (landlock_beneath(NULL, 0, 0, 0) != 0)
+		return -1;
+	scmp_filter_ctx ctx = new_filter();
+	if (!ctx)
+		return -1;
+	int rc = 0;
+	ALLOW_IF(ctx, recvfrom, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)isotop_execs_cn));
+	ALLOW_IF(ctx, sendto, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+	ALLOW_IF(ctx, sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock));
+	ALLOW(ctx, close);
+	ALLOW(ctx, exit);
+	ALLOW(ctx, exit_group);
+	ALLOW(ctx, rt_sigreturn);
+	ALLOW(ctx, restart_syscall);
+	return load(ctx, rc, "execs");
+}
+
+void isotop_execs_serve(int sock) {
+	static char buf[65536];
+	for (;;) {
+		struct sockaddr_nl from;
+		socklen_t len = sizeof from;
+		ssize_t n = recvfrom(isotop_execs_cn, buf, sizeof buf, 0, (struct sockaddr *)&from, &len);
+		if (n < 0 && errno == ENOBUFS) {
+			static const uint32_t lost = 0xffffffff;
+			n = 4;
+			memcpy(buf, &lost, 4);
+			from.nl_pid = 0;
+		} else if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+			continue; // EAGAIN: the receive timeout early.c set
+		} else if (n < 0) {
+			_exit(1);
+		}
+		if (from.nl_pid != 0) // only the kernel's
+			continue;
+		if (send(sock, buf, n, MSG_NOSIGNAL) < 0 && errno != EINTR && errno != ENOBUFS)
+			_exit(0); // the main process is gone
+	}
+}
+
 // start_helper forks a helper with its profile and loop, waits for its first reply (how it locked
 // itself down) and returns the main process's end of its socket, or -1 (noted).
 static int start_helper(const char *name, const struct isotop_identity *id, int (*profile)(const struct isotop_identity *, int),
@@ -871,6 +931,19 @@ void isotop_readonly_lockdown(void) {
 		isotop_writer_fd = start_helper("writer", &id, isotop_writer_profile, isotop_writer_serve);
 		close(isotop_record_dir); // the main process keeps no descriptor of it
 		isotop_record_dir = -1;
+	}
+	if (isotop_execs_fd >= 0) {
+		isotop_execs_cn = isotop_execs_fd;
+		isotop_execs_fd = start_helper("execs", &id, isotop_execs_profile, isotop_execs_serve);
+		close(isotop_execs_cn);
+		isotop_execs_cn = -1;
+		struct timeval tv = {.tv_usec = 500000}; // probe.ExecWatcher's blocking reads see its Close
+		if (isotop_execs_fd >= 0 && setsockopt(isotop_execs_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+			close(isotop_execs_fd);
+			isotop_execs_fd = -1;
+		}
+		if (isotop_execs_fd < 0)
+			snprintf(isotop_execs_err, sizeof isotop_execs_err, "the execs helper did not start");
 	}
 	if (isotop_main_profile(&id) == 0)
 		isotop_note("caps=ptrace no_new_privs=on seccomp=on");

@@ -22,9 +22,12 @@ extern char isotop_listen_err[256];
 // helper's socket, -1 without one; isotop_writer_err says why the directory could not be opened.
 extern int isotop_record_dir;
 extern char isotop_record_path[4096]; // the --output early.c read
-// isotop_execs_fd is isotop record's proc connector socket (exec events), subscribed before the
-// lockdown, -1 without one (isotop_execs_err says why): the main process only reads from it.
+// isotop_execs_fd is isotop record's proc connector socket (exec events), subscribed by early.c
+// before the lockdown; the lockdown gives it to the execs helper, and this becomes the main
+// process's end of that helper's socket, on which it forwards what the kernel sends; -1 without
+// one (isotop_execs_err says why).
 extern int isotop_execs_fd;
+extern int isotop_execs_cn; // the connector socket itself, the execs helper's alone
 extern char isotop_execs_err[256];
 
 extern int isotop_writer_fd;
@@ -78,11 +81,13 @@ int isotop_main_profile(const struct isotop_identity *id);
 int isotop_helper_profile(const struct isotop_identity *id, int sock);
 int isotop_files_profile(const struct isotop_identity *id, int sock);
 int isotop_writer_profile(const struct isotop_identity *id, int sock);
+int isotop_execs_profile(const struct isotop_identity *id, int sock);
 // isotop_helper_serve and isotop_files_serve answer requests on sock until the main process closes
 // its end.
 void isotop_helper_serve(int sock);
 void isotop_files_serve(int sock);
 void isotop_writer_serve(int sock);
+void isotop_execs_serve(int sock);
 // isotop_readonly_lockdown forks the helper and locks this process down (early.c's entry).
 void isotop_readonly_lockdown(void);
 

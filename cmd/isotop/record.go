@@ -129,9 +129,12 @@ func recordLoop(ctx context.Context, col *probe.Collector, rec *record.Recorder,
 			return err
 		}
 		sampled := record.Diff(prev, s)
-		if execs != nil { // it saw every exec as it happened: the sample's are the same ones
-			pending = append(pending, execs.take(s)...)
-			sampled = slices.DeleteFunc(sampled, func(e record.Event) bool { return e.Kind == "container-exec" })
+		if execs != nil { // what it saw as it happened, and not again from the sample
+			seen := execs.take(s)
+			pending = append(pending, seen...)
+			sampled = slices.DeleteFunc(sampled, func(e record.Event) bool {
+				return e.Kind == "container-exec" && slices.ContainsFunc(seen, func(x record.Event) bool { return x.Kind == e.Kind && x.Object == e.Object && execPID(x) == execPID(e) })
+			})
 		}
 		evs := append(pending, fromSample(sampled, pending)...)
 		slices.SortStableFunc(evs, func(a, b record.Event) int { return a.Time.Compare(b.Time) })
@@ -177,6 +180,7 @@ type execLog struct {
 	mu      sync.Mutex
 	snap    *probe.Snapshot
 	pending []record.Event
+	lost    int64 // w.Lost at the last take
 }
 
 // openExecs subscribes to the proc connector (in read-only mode, early.c did before the lockdown);
@@ -225,13 +229,26 @@ func (l *execLog) run() {
 	}
 }
 
-// take returns the events since the last call, and sets the containers to check against.
+// take returns the events since the last call (and, when the kernel dropped some, an event that
+// says so), and sets the containers to check against.
 func (l *execLog) take(s *probe.Snapshot) []record.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := l.pending
 	l.pending, l.snap = nil, s
+	if lost := l.w.Lost.Load(); lost > l.lost {
+		out = append(out, record.Event{Time: s.Taken, Kind: "execs-lost", Object: "proc-connector",
+			Detail: fmt.Sprintf("the kernel dropped exec events %d times (its socket's buffer was full): the sample's execs stand for them", lost-l.lost), Source: "proc-connector"})
+		l.lost = lost
+	}
 	return out
+}
+
+// execPID is the pid a container-exec event's detail begins with ("pid 1234: …"), 0 without one.
+func execPID(e record.Event) int {
+	var pid int
+	fmt.Sscanf(e.Detail, "pid %d:", &pid)
+	return pid
 }
 
 func (l *execLog) close() { l.w.Close() }
@@ -332,6 +349,13 @@ func openOutput(path string) (*os.File, error) {
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
+		return nil, fmt.Errorf("--output %s: %w", path, err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil { // as early.c does in read-only mode
+		unix.Close(fd)
+		if err == unix.EWOULDBLOCK {
+			return nil, fmt.Errorf("--output %s: another isotop record writes into it", path)
+		}
 		return nil, fmt.Errorf("--output %s: %w", path, err)
 	}
 	return os.NewFile(uintptr(fd), path), nil

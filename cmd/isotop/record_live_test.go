@@ -266,13 +266,40 @@ func TestRecordReadOnly(t *testing.T) {
 	if field(ws, "Uid") != field(main, "Uid") || field(ws, "CapEff") != fmt.Sprintf("%016x", 1<<1) || field(ws, "Seccomp") != "2" || field(ws, "PPid") != strconv.Itoa(recRO.Process.Pid) {
 		t.Errorf("the writer helper (pid %d) is not the recorder's, as its user with dac_override only:\n%s", writer, ws)
 	}
-	// The main process holds the file it writes, never the directory.
+	var execs int
+	if _, after, ok := strings.Cut(errRO.String(), "execs helper pid "); ok {
+		fmt.Sscan(after, &execs)
+	}
+	if execs == 0 {
+		t.Errorf("no execs helper named:\n%s", errRO.String())
+	} else if xs := status(execs); field(xs, "Uid") != field(main, "Uid") || field(xs, "CapEff") != "0000000000000000" || field(xs, "Seccomp") != "2" {
+		t.Errorf("the execs helper (pid %d) is not the recorder's, as its user with no capability:\n%s", execs, xs)
+	}
+	// The main process holds the file it writes, never the directory, and no connector socket
+	// (protocol 11 in /proc/net/netlink): the execs helper has it.
+	connector := map[string]bool{}
+	nl, _ := os.ReadFile("/proc/net/netlink")
+	for _, l := range strings.Split(string(nl), "\n")[1:] {
+		if f := strings.Fields(l); len(f) > 9 && f[1] == "11" {
+			connector["socket:["+f[9]+"]"] = true
+		}
+	}
 	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", recRO.Process.Pid))
 	for _, fd := range fds {
 		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", recRO.Process.Pid, fd.Name()))
 		if target == ro {
 			t.Errorf("the recorder's process holds its directory open (fd %s)", fd.Name())
 		}
+		if connector[target] {
+			t.Errorf("the recorder's process holds a proc connector socket (fd %s)", fd.Name())
+		}
+	}
+	if len(connector) == 0 {
+		t.Errorf("no proc connector socket on the host: the execs helper's is missing")
+	}
+	// One recorder a directory: a second would prune the file the first writes.
+	if out, err := exec.Command(bin, "record", "--output", ro, "--count", "1").CombinedOutput(); err == nil || !strings.Contains(string(out), "another isotop record writes into it") {
+		t.Errorf("a second recorder on the same directory: %v\n%s", err, out)
 	}
 	for _, c := range []struct {
 		rec    *exec.Cmd

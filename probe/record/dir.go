@@ -33,7 +33,7 @@ type FileInfo struct {
 // ValidName reports why name is not one a Recorder writes (isotop-….rec, one path element), or nil.
 // The writer helper applies the same rule on its side.
 func ValidName(name string) error {
-	if !strings.HasPrefix(name, "isotop-") || !strings.HasSuffix(name, ".rec") || strings.ContainsAny(name, "/\x00") || len(name) > 255 {
+	if !strings.HasPrefix(name, "isotop-") || !strings.HasSuffix(name, ".rec") || strings.ContainsAny(name, "/\x00") || len(name) < 12 || len(name) > 255 {
 		return fmt.Errorf("%q: not a recording's name (isotop-….rec)", name)
 	}
 	return nil

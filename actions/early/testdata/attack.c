@@ -37,6 +37,7 @@
 #include <pty.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,26 @@ static void attacks(int argc, char **argv, int netns_fd, int uts_fd, int pty) {
 		report("writer: write through a symlink in its directory", openat(isotop_record_dir, "isotop-link.rec", O_WRONLY | O_APPEND | O_CLOEXEC));
 		report("writer: remove beside its directory", unlinkat(isotop_record_dir, "../victim.rec", 0)); // the test's file beside
 	}
+	if (isotop_execs_cn >= 0) {
+		// The execs helper, as if taken over: its connector socket reads, and sends nothing (to the
+		// kernel's connector handlers: the 1-wire bus's, cn_proc's).
+		struct {
+			struct nlmsghdr nl;
+			uint32_t idx, val, seq, ack;
+			uint16_t len, flags;
+			uint32_t op;
+		} __attribute__((packed)) m;
+		memset(&m, 0, sizeof m);
+		m.nl.nlmsg_len = sizeof m;
+		m.nl.nlmsg_type = NLMSG_DONE;
+		m.idx = 1;
+		m.val = 1;
+		m.len = 4;
+		m.op = 2; // PROC_CN_MCAST_IGNORE
+		struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+		report("execs: send to the kernel's connector", sendto(isotop_execs_cn, &m, sizeof m, 0, (struct sockaddr *)&to, sizeof to));
+		report("execs: write to the connector", write(isotop_execs_cn, &m, sizeof m));
+	}
 	if (uts_fd >= 0 && isotop_helper_fd < 0) {
 		long rc = setns(uts_fd, CLONE_NEWUTS);
 		report("sethostname in another UTS namespace", rc == 0 ? sethostname("isotop-pwned", 12) : -1);
@@ -393,11 +414,15 @@ static int landlock_read(const char *victim) {
 int main(int argc, char **argv) {
 	if (argc >= 3 && !strcmp(argv[1], "landlock-read"))
 		return landlock_read(argv[2]);
-	if (argc < 2 || (strcmp(argv[1], "main") && strcmp(argv[1], "helper") && strcmp(argv[1], "files") && strcmp(argv[1], "writer"))) {
-		fprintf(stderr, "usage: attack main|helper|files|writer KEY=VALUE... | attack landlock-read PID\n");
+	if (argc < 2 || (strcmp(argv[1], "main") && strcmp(argv[1], "helper") && strcmp(argv[1], "files") && strcmp(argv[1], "writer") &&
+			 strcmp(argv[1], "execs"))) {
+		fprintf(stderr, "usage: attack main|helper|files|writer|execs KEY=VALUE... | attack landlock-read PID\n");
 		return 2;
 	}
 	int helper = !strcmp(argv[1], "helper"), files = !strcmp(argv[1], "files"), writer = !strcmp(argv[1], "writer");
+	int execs = !strcmp(argv[1], "execs");
+	if (execs && (isotop_execs_cn = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR)) < 0)
+		return 1;
 	const char *rec = arg(argc, argv, "rec");
 	if (rec && (isotop_record_dir = open(rec, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 1;
@@ -418,8 +443,9 @@ int main(int argc, char **argv) {
 		ioctl(slave, TIOCSCTTY, 0);
 		int netns_fd = -1, uts_fd = -1;
 		report_fd = sv[1];
-		if (helper || files || writer) {
-			int rc = helper ? isotop_helper_profile(&id, sv[1]) : files ? isotop_files_profile(&id, sv[1]) : isotop_writer_profile(&id, sv[1]);
+		if (helper || files || writer || execs) {
+			int rc = helper ? isotop_helper_profile(&id, sv[1]) : files ? isotop_files_profile(&id, sv[1]) :
+				 writer ? isotop_writer_profile(&id, sv[1]) : isotop_execs_profile(&id, sv[1]);
 			if (rc != 0) {
 				report(isotop_lockdown, 1);
 				_exit(3);
