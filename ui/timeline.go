@@ -44,7 +44,7 @@ func loadInstant(tl Timeline, i int) tea.Cmd {
 func (m *Model) timeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	tl, k := m.opt.Timeline, keys.time
 	if tl == nil {
-		return nil, false
+		return m.liveEventsKey(msg) // a remote host's recorder: its events, no instant to go to
 	}
 	var to int
 	switch {
