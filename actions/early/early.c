@@ -208,24 +208,34 @@ static void enter(const char *spec, int argc, char **argv) {
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-// serve_listen makes `isotop serve`'s listening socket before the lockdown, which forbids making
-// one: its --listen (the Go flag's forms), by default 127.0.0.1:7319. The Go side takes it
-// (early.Listener) and checks the rest (a non-loopback address needs a token).
-static void serve_listen(int argc, char **argv) {
-	if (argc < 2 || strcmp(argv[1], "serve"))
-		return;
-	const char *addr = "127.0.0.1:7319";
+// flag_value is the value of a subcommand's flag NAME as Go's flag package reads it (-NAME V,
+// --NAME V, -NAME=V, --NAME=V; the last one wins; none after "--"), or def. The Go side checks that
+// it read the same (early.Listener, early.NewWriter).
+static const char *flag_value(int argc, char **argv, const char *name, const char *def) {
+	size_t l = strlen(name);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--"))
 			break;
 		if (a[0] == '-' && a[1] == '-')
 			a++;
-		if (!strcmp(a, "-listen") && i + 1 < argc)
-			addr = argv[++i];
-		else if (!strncmp(a, "-listen=", 8))
-			addr = a + 8;
+		if (a[0] != '-' || strncmp(a + 1, name, l))
+			continue;
+		if (a[l + 1] == 0 && i + 1 < argc)
+			def = argv[++i];
+		else if (a[l + 1] == '=')
+			def = a + l + 2;
 	}
+	return def;
+}
+
+// serve_listen makes `isotop serve`'s listening socket before the lockdown, which forbids making
+// one: its --listen (the Go flag's forms), by default 127.0.0.1:7319. The Go side takes it
+// (early.Listener) and checks the rest (a non-loopback address needs a token).
+static void serve_listen(int argc, char **argv) {
+	if (argc < 2 || strcmp(argv[1], "serve"))
+		return;
+	const char *addr = flag_value(argc, argv, "listen", "127.0.0.1:7319");
 	char host[256];
 	const char *colon = strrchr(addr, ':');
 	size_t n = colon ? (size_t)(colon - addr) : 0;
@@ -267,18 +277,7 @@ static void serve_listen(int argc, char **argv) {
 static void record_output(int argc, char **argv) {
 	if (argc < 2 || strcmp(argv[1], "record"))
 		return;
-	const char *path = "/var/lib/isotop/record";
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--"))
-			break;
-		if (a[0] == '-' && a[1] == '-')
-			a++;
-		if (!strcmp(a, "-output") && i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(a, "-output=", 8))
-			path = a + 8;
-	}
+	const char *path = flag_value(argc, argv, "output", "/var/lib/isotop/record");
 	if (!path[0] || strlen(path) >= sizeof isotop_record_path) {
 		snprintf(isotop_writer_err, sizeof isotop_writer_err, "--output %.64s: not a directory's path", path);
 		return;

@@ -198,34 +198,19 @@ func (l Lockdown) Enforced() error {
 	if l.Helper == nil {
 		return fmt.Errorf("no namespace helper: %s", l.Requested)
 	}
-	if err := l.Helper.check("the namespace helper", 1<<CapSysAdmin); err != nil {
-		return err
-	}
-	if l.Helper.UID != l.Main.UID {
-		return fmt.Errorf("the namespace helper runs as uid %d, isotop as %d", l.Helper.UID, l.Main.UID)
-	}
-	if f := l.Files; f != nil {
-		if err := f.check("the files helper", 1<<CapDACReadSearch); err != nil {
+	for _, h := range []struct {
+		p    *Process
+		who  string
+		keep uint64
+	}{{l.Helper, "the namespace helper", 1 << CapSysAdmin}, {l.Files, "the files helper", 1 << CapDACReadSearch}, {l.Execs, "the execs helper", 0}, {l.Writer, "the writer helper", 1 << CapDACOverride}} {
+		if h.p == nil {
+			continue
+		}
+		if err := h.p.check(h.who, h.keep); err != nil {
 			return err
 		}
-		if f.UID != l.Main.UID {
-			return fmt.Errorf("the files helper runs as uid %d, isotop as %d", f.UID, l.Main.UID)
-		}
-	}
-	if x := l.Execs; x != nil {
-		if err := x.check("the execs helper", 0); err != nil {
-			return err
-		}
-		if x.UID != l.Main.UID {
-			return fmt.Errorf("the execs helper runs as uid %d, isotop as %d", x.UID, l.Main.UID)
-		}
-	}
-	if w := l.Writer; w != nil {
-		if err := w.check("the writer helper", 1<<CapDACOverride); err != nil {
-			return err
-		}
-		if w.UID != l.Main.UID {
-			return fmt.Errorf("the writer helper runs as uid %d, isotop as %d", w.UID, l.Main.UID)
+		if h.p.UID != l.Main.UID {
+			return fmt.Errorf("%s runs as uid %d, isotop as %d", h.who, h.p.UID, l.Main.UID)
 		}
 	}
 	return nil

@@ -650,15 +650,13 @@ int isotop_files_profile(const struct isotop_identity *id, int sock) {
 	return load(ctx, rc, "files");
 }
 
-// isotop_files_serve: one path at a time. A path is opened O_PATH (no device or FIFO opens on
-// that), its type checked, and only a regular file or a directory is then opened for reading,
-// through the O_PATH descriptor (the same inode, whatever happened to the path meanwhile); Landlock
-// checks that open against its rules, wherever a symlink led.
-void isotop_files_serve(int sock) {
-	static struct isotop_request req;
+// path_request waits for the next request of a helper that takes a path or a name and no
+// descriptor (the files helper, the writer helper): its length, its path ended by a NUL. Any
+// descriptor sent along is closed; the helper ends with the main process (end of file).
+static ssize_t path_request(int sock, struct isotop_request *req) {
 	for (;;) {
 		char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-		struct iovec iov = {&req, sizeof req};
+		struct iovec iov = {req, sizeof *req};
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
 		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 		if (n == 0)
@@ -675,6 +673,19 @@ void isotop_files_serve(int sock) {
 					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
 					close(fd);
 				}
+		req->path[sizeof req->path - 1] = 0;
+		return n;
+	}
+}
+
+// isotop_files_serve: one path at a time. A path is opened O_PATH (no device or FIFO opens on
+// that), its type checked, and only a regular file or a directory is then opened for reading,
+// through the O_PATH descriptor (the same inode, whatever happened to the path meanwhile); Landlock
+// checks that open against its rules, wherever a symlink led.
+void isotop_files_serve(int sock) {
+	static struct isotop_request req;
+	for (;;) {
+		ssize_t n = path_request(sock, &req);
 		struct isotop_reply r;
 		memset(&r, 0, sizeof r);
 		int out = -1;
@@ -762,24 +773,7 @@ int isotop_writer_profile(const struct isotop_identity *id, int sock) {
 void isotop_writer_serve(int sock) {
 	static struct isotop_request req;
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-		struct iovec iov = {&req, sizeof req};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-		if (n == 0)
-			_exit(0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);
-		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) // none is asked for
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-					int fd;
-					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-					close(fd);
-				}
+		ssize_t n = path_request(sock, &req);
 		struct isotop_reply r;
 		memset(&r, 0, sizeof r);
 		int out = -1;

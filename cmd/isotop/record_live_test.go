@@ -30,11 +30,7 @@ func TestRecordCatchesWhatHappensBetweenSamples(t *testing.T) {
 	parent := probetest.NewCgroup(t, base, "memory", "pids")
 	parent.SetMemoryMax(t, 512<<20)
 
-	rec := exec.Command(bin, "record", "--output", out, "--interval", "4s", "--poll", "300ms", "--count", "3")
-	var stderr lockedBuffer
-	rec.Stderr = &stderr
-	probetest.Start(t, rec)
-	probetest.WaitFor(t, "the first sample", func() bool { return strings.Contains(stderr.String(), "recording into") })
+	rec, stderr := startRecorder(t, bin, out, nil, "--interval", "4s", "--poll", "300ms", "--count", "3")
 
 	// A cgroup that lives a second, with a process in it, between two samples.
 	time.Sleep(500 * time.Millisecond)
@@ -169,11 +165,7 @@ func TestJourneyRecordOOM(t *testing.T) {
 	cg := oomVictim(t)
 	bin := buildBinary(t)
 	out := t.TempDir()
-	rec := exec.Command(bin, "record", "--output", out, "--interval", "3s", "--count", "3")
-	var stderr lockedBuffer
-	rec.Stderr = &stderr
-	probetest.Start(t, rec)
-	probetest.WaitFor(t, "the first sample", func() bool { return strings.Contains(stderr.String(), "recording into") })
+	rec, stderr := startRecorder(t, bin, out, nil, "--interval", "3s", "--count", "3")
 	time.Sleep(500 * time.Millisecond) // the watcher is set up after the first sample's cgroups
 	oomKill(t, cg)
 	killed := time.Now()
@@ -222,13 +214,7 @@ func TestRecordReadOnly(t *testing.T) {
 	bin := buildBinary(t)
 	ro, rw := t.TempDir(), t.TempDir()
 	start := func(out string, env ...string) (*exec.Cmd, *lockedBuffer) {
-		rec := exec.Command(bin, "record", "--output", out, "--interval", "2s", "--count", "2")
-		rec.Env = append(os.Environ(), env...)
-		var stderr lockedBuffer
-		rec.Stderr = &stderr
-		probetest.Start(t, rec)
-		probetest.WaitFor(t, "the first sample in "+out, func() bool { return strings.Contains(stderr.String(), "recording into") })
-		return rec, &stderr
+		return startRecorder(t, bin, out, env, "--interval", "2s", "--count", "2")
 	}
 	status := func(pid int) string {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -355,11 +341,7 @@ func TestRecordSeesExecsIntoContainers(t *testing.T) {
 	name := probetest.Name(t)
 	probetest.PodmanRun(t, name, "--network", "none", image, "sh", "-c", "while true; do sleep 0.3; done")
 	out := t.TempDir()
-	rec := exec.Command(bin, "record", "--output", out, "--interval", "3s", "--count", "3")
-	var stderr lockedBuffer
-	rec.Stderr = &stderr
-	probetest.Start(t, rec)
-	probetest.WaitFor(t, "the first sample", func() bool { return strings.Contains(stderr.String(), "recording into") })
+	rec, stderr := startRecorder(t, bin, out, nil, "--interval", "3s", "--count", "3")
 	time.Sleep(500 * time.Millisecond)
 	before := time.Now()
 	probetest.Run(t, "podman", "exec", name, "hostname", "-s")
@@ -397,4 +379,17 @@ func TestRecordSeesExecsIntoContainers(t *testing.T) {
 	if !found {
 		t.Errorf("the podman exec between %s and %s is not in the recording; container-exec events: %q\n%s", before.Format("15:04:05.000"), after.Format("15:04:05.000"), seen, stderr.String())
 	}
+}
+
+// startRecorder starts the real `isotop record` into out (with the variables env besides the
+// test's own), and returns once it has taken its first sample.
+func startRecorder(t *testing.T, bin, out string, env []string, args ...string) (*exec.Cmd, *lockedBuffer) {
+	t.Helper()
+	rec := exec.Command(bin, append([]string{"record", "--output", out}, args...)...)
+	rec.Env = append(os.Environ(), env...)
+	stderr := &lockedBuffer{}
+	rec.Stderr = stderr
+	probetest.Start(t, rec)
+	probetest.WaitFor(t, "the first sample in "+out, func() bool { return strings.Contains(stderr.String(), "recording into") })
+	return rec, stderr
 }

@@ -19,11 +19,7 @@ func TestReplayStepsThroughARecording(t *testing.T) {
 	bin := buildBinary(t)
 	out := t.TempDir()
 	name := probetest.Name(t)
-	rec := exec.Command(bin, "record", "--output", out, "--interval", "1s", "--count", "7")
-	var stderr lockedBuffer
-	rec.Stderr = &stderr
-	probetest.Start(t, rec)
-	probetest.WaitFor(t, "the first sample", func() bool { return strings.Contains(stderr.String(), "recording into") })
+	rec, stderr := startRecorder(t, bin, out, nil, "--interval", "1s", "--count", "7")
 	time.Sleep(1500 * time.Millisecond)
 	probetest.Run(t, "ip", "netns", "add", name)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })

@@ -69,6 +69,10 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "isotop serve: --recheck and --min-interval must not be negative")
 		return 2
 	}
+	if fl.NArg() > 0 { // the flags after it would go unread here, and not in early.c
+		fmt.Fprintf(stderr, "isotop serve: unexpected argument %q\n", actions.Cut(fl.Arg(0)))
+		return 2
+	}
 	md, err := readOnlyMode(*readOnly)
 	var fs probe.FS
 	if err == nil {
@@ -222,10 +226,16 @@ func newServer(fs probe.FS, c serveConfig) (*server, net.Listener, error) {
 	s.fresh = c.fresh
 	// In read-only mode the socket was made before the lockdown, which forbids making one.
 	ln, err := early.Listener()
+	if ln != nil && err == nil {
+		err = sameAddress(ln.Addr(), c.listen)
+	}
 	if ln == nil && err == nil {
 		ln, err = net.Listen("tcp", c.listen)
 	}
 	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
 		return nil, nil, fmt.Errorf("--listen %s: %w", c.listen, err)
 	}
 	s.wg.Add(1)
@@ -318,4 +328,21 @@ func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, "ok; the last snapshot is %s old\n", time.Since(taken).Round(time.Millisecond))
+}
+
+// sameAddress checks that the socket early.c bound before the lockdown is at the address the flags
+// say, which the loopback-or-authentication rule was checked against: its reading of the
+// arguments and Go's must not differ.
+func sameAddress(bound net.Addr, listen string) error {
+	want, err := net.ResolveTCPAddr("tcp", listen)
+	got, ok := bound.(*net.TCPAddr)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return fmt.Errorf("the socket made before the lockdown is %s", bound)
+	case !(want.IP.Equal(got.IP) || (len(want.IP) == 0 || want.IP.IsUnspecified()) && got.IP.IsUnspecified()) || (want.Port != 0 && want.Port != got.Port):
+		return fmt.Errorf("the socket made before the lockdown listens on %s, not on what the flags say", got)
+	}
+	return nil
 }
