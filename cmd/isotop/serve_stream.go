@@ -299,13 +299,15 @@ func (sw *streamWriter) line(f *frame) error {
 	_ = sw.rc.SetWriteDeadline(time.Now().Add(sw.timeout))
 	var err error
 	if sw.gzip {
+		blocks := f.deflate()
 		if !sw.started {
 			_, err = sw.w.Write(gzipHeader)
 		}
 		if err == nil {
-			_, err = sw.w.Write(f.deflate())
+			_, err = sw.w.Write(blocks)
 		}
-		sw.crc = crc32.Update(sw.crc, crc32.IEEETable, f.json)
+		// The stream's CRC from the line's, computed once: not a pass over the line a client.
+		sw.crc = crc32Combine(sw.crc, f.crc, int64(len(f.json)))
 		sw.size += uint32(len(f.json))
 	} else {
 		_, err = sw.w.Write(f.json)
@@ -323,5 +325,54 @@ func (sw *streamWriter) end() {
 		_ = sw.rc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		_, _ = sw.w.Write(gzipTrailer(sw.crc, sw.size))
 		_ = sw.rc.Flush()
+	}
+}
+
+// crc32Combine is the CRC-32 (IEEE) of a then b from a's CRC, b's and b's length (zlib's
+// crc32_combine): the zeros that b's length appends to a, as a matrix over GF(2) squared
+// log₂(len) times.
+func crc32Combine(crcA, crcB uint32, lenB int64) uint32 {
+	if lenB <= 0 {
+		return crcA
+	}
+	var even, odd [32]uint32
+	odd[0] = crc32.IEEE // the operator for one zero bit
+	for n, row := 1, uint32(1); n < 32; n, row = n+1, row<<1 {
+		odd[n] = row
+	}
+	gf2Square(&even, &odd) // two zero bits
+	gf2Square(&odd, &even) // four
+	for {
+		gf2Square(&even, &odd) // one zero byte, then 4, 16, …
+		if lenB&1 != 0 {
+			crcA = gf2Times(&even, crcA)
+		}
+		if lenB >>= 1; lenB == 0 {
+			break
+		}
+		gf2Square(&odd, &even)
+		if lenB&1 != 0 {
+			crcA = gf2Times(&odd, crcA)
+		}
+		if lenB >>= 1; lenB == 0 {
+			break
+		}
+	}
+	return crcA ^ crcB
+}
+
+func gf2Times(mat *[32]uint32, vec uint32) uint32 {
+	var sum uint32
+	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
+		if vec&1 != 0 {
+			sum ^= mat[i]
+		}
+	}
+	return sum
+}
+
+func gf2Square(square, mat *[32]uint32) {
+	for n := range 32 {
+		square[n] = gf2Times(mat, mat[n])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -303,5 +304,16 @@ func TestServeEvents(t *testing.T) {
 	r, _ = newRemote(remoteConfig{base: base, interval: time.Second})
 	if _, err := r.Events(); err == nil || !strings.Contains(err.Error(), "without --recordings") {
 		t.Errorf("the remote's events without --recordings: %v", err)
+	}
+}
+
+// TestCRC32Combine: the CRC of two parts from theirs is the CRC of the whole.
+func TestCRC32Combine(t *testing.T) {
+	whole := []byte(strings.Repeat("isotop serve's stream, a snapshot a line\n", 1000))
+	for _, at := range []int{0, 1, 7, 41, 1000, len(whole) - 1, len(whole)} {
+		a, b := whole[:at], whole[at:]
+		if got, want := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b))), crc32.ChecksumIEEE(whole); got != want {
+			t.Errorf("split at %d: %08x, want %08x", at, got, want)
+		}
 	}
 }
