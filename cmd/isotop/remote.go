@@ -66,6 +66,10 @@ func newRemote(c remoteConfig) (*remote, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = 30 * time.Second
+	// HTTP/1.1: a refused client certificate then says so ("tls: certificate required"), where
+	// HTTP/2's transport says only that it could not connect; a stream needs no multiplexing.
+	tr.ForceAttemptHTTP2 = false
+	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	if c.cert != "" || c.key != "" || c.ca != "" {
 		if u.Scheme != "https" {
 			return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-ca are for an https:// --remote, not %s", u.Scheme)
