@@ -137,3 +137,72 @@ esac
 		t.Errorf("the plugin's kubectl calls:\n%s", calls)
 	}
 }
+
+// TestServeUnit checks deploy/systemd/isotop-serve.service against the binary: its ExecStart runs
+// isotop serve, every flag it gives is one `isotop serve -h` lists, and the line parses (serve
+// starts from it); with ISOTOP_TEST_LIVE=1 it runs as the unit would start it, under the unit's
+// capability bounding set and no_new_privs (setpriv), on a free port: the read-only lockdown gets
+// there and /healthz answers.
+func TestServeUnit(t *testing.T) {
+	unit, err := os.ReadFile(filepath.Join("..", "..", "deploy", "systemd", "isotop-serve.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exec0, caps string
+	nnp := false
+	for l := range strings.SplitSeq(string(unit), "\n") {
+		if v, ok := strings.CutPrefix(l, "ExecStart="); ok {
+			exec0 = v
+		}
+		if v, ok := strings.CutPrefix(l, "CapabilityBoundingSet="); ok {
+			caps = v
+		}
+		nnp = nnp || l == "NoNewPrivileges=yes"
+	}
+	argv := strings.Fields(exec0)
+	if len(argv) < 2 || filepath.Base(argv[0]) != "isotop" || argv[1] != "serve" || !slices.Contains(argv, "--read-only") {
+		t.Fatalf("ExecStart=%s: not isotop serve --read-only", exec0)
+	}
+	bin := buildBinary(t)
+	help, _ := exec.Command(bin, "serve", "-h").CombinedOutput()
+	for _, a := range argv[2:] {
+		if name, ok := strings.CutPrefix(a, "-"); ok {
+			name, _, _ = strings.Cut(strings.TrimPrefix(name, "-"), "=")
+			if !strings.Contains(string(help), "\n  -"+name+" ") && !strings.Contains(string(help), "\n  -"+name+"\n") {
+				t.Errorf("ExecStart's %s is not a flag of isotop serve:\n%s", a, help)
+			}
+		}
+	}
+	// The line parses: serve starts from it (a free port for the one it names), as the unit would.
+	port := freePort(t)
+	args := slices.Clone(argv[2:])
+	for i, a := range args {
+		if a == "--listen" && i+1 < len(args) {
+			args[i+1] = "127.0.0.1:" + port
+		}
+	}
+	if !slices.Contains(args, "127.0.0.1:"+port) {
+		t.Fatalf("ExecStart=%s names no --listen address", exec0)
+	}
+	if os.Getenv(probetest.EnvLive) != "1" {
+		return // the lockdown: with the live tests
+	}
+	if !nnp || caps == "" {
+		t.Fatalf("the unit sets no NoNewPrivileges=yes or CapabilityBoundingSet")
+	}
+	bounding := "-all"
+	for c := range strings.FieldsSeq(caps) {
+		bounding += ",+" + strings.ToLower(strings.TrimPrefix(c, "CAP_"))
+	}
+	serve := exec.Command("setpriv", append([]string{"--bounding-set", bounding, "--inh-caps", "-all", "--no-new-privs", bin, "serve"}, args...)...)
+	var serr lockedBuffer
+	serve.Stderr = &serr
+	probetest.Start(t, serve)
+	probetest.WaitFor(t, "isotop serve's first line, as the unit starts it", func() bool { return strings.Contains(serr.String(), "\n") })
+	if !strings.Contains(serr.String(), "listening on") {
+		t.Fatalf("ExecStart under the unit's bounding set and no_new_privs:\n%s", serr.String())
+	}
+	if err := get("http://127.0.0.1:" + port + "/healthz"); err != nil {
+		t.Error(err)
+	}
+}
