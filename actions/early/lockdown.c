@@ -108,6 +108,10 @@ int isotop_identity_from(const char *passwd, struct isotop_identity *id) {
 // leaves the bounding set, the uid and gids change with no capability kept by the kernel's root
 // rules, and the securebits are locked so that nothing gives root's powers back.
 static int become(const struct isotop_identity *id, const int *keep, int nkeep) {
+	// The change of uid clears the parent-death signal a caller set (a test, a supervisor): it is
+	// set again after it.
+	int pdeath = 0;
+	prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
 	uint64_t want = 0;
 	for (int i = 0; i < nkeep; i++)
 		want |= 1ULL << keep[i];
@@ -150,6 +154,8 @@ static int become(const struct isotop_identity *id, const int *keep, int nkeep) 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return isotop_note("no_new_privs=failed"), -1;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // no process of the same uid may ptrace or read it
+	if (pdeath)
+		prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0);
 	return 0;
 }
 
