@@ -54,3 +54,28 @@ func TestServeRecordingsReadOnly(t *testing.T) {
 		t.Errorf("/api/v1/events of a readable directory: %s\n%s", resp.Status, body)
 	}
 }
+
+// TestRemoteEvents: the real TUI in tmux on a serve with --recordings: v lists the remote
+// recorder's events, typing filters them, and enter says a live view cannot go back and names the
+// command that replays the instant there.
+func TestRemoteEvents(t *testing.T) {
+	probetest.Live(t)
+	bin := buildBinary(t)
+	dir := "../../probe/record/testdata" // format1.rec: five events
+	abs, _ := filepath.Abs(dir)
+	port := freePort(t)
+	serve := exec.Command(bin, "serve", "--listen", "127.0.0.1:"+port, "--recordings", abs)
+	var serr lockedBuffer
+	serve.Stderr = &serr
+	probetest.Start(t, serve)
+	probetest.WaitFor(t, "isotop serve listening", func() bool { return strings.Contains(serr.String(), "listening on") })
+	tm := startTmux(t, 200, 40, bin, "--remote", "http://127.0.0.1:"+port, "--no-mouse")
+	tm.waitFor("busiest cgroups")
+	tm.keys("v")
+	tm.waitFor("Events of the host's recorder: 5 of 5", "podman:web")
+	tm.text("limit")
+	tm.waitFor("1 of 5 matching limit", "memory max 1073741824")
+	tm.keys("Enter")
+	tm.waitFor("a live view cannot go back to", "isotop --replay "+abs+" --at 2026-12-03T02:00:50Z")
+	tm.keys("q")
+}
