@@ -55,8 +55,9 @@ test-v2: deps
 # Times `isotop snapshot --json` against `lsns --json` with ~2000 extra processes, the TUI's CPU
 # against htop's over 30 s on ~4000 processes, the cgroup reading against containerd/cgroups/v3,
 # the large host (10,000 processes, 1,000 cgroups, 300 netns, 200 trees) at 10, 50 and 100 %, and
-# `isotop record` against `atop -w` for 10 minutes (ISOTOP_BENCH_SECS) (root; htop and atop are
-# installed for it). It changes the host as the live tests do, and removes what it made.
+# `isotop record` against `atop -w` for 10 minutes (ISOTOP_BENCH_SECS), and a remote TUI's cost to
+# isotop serve, streaming and polling (root; htop and atop are installed for it). It changes the
+# host as the live tests do, and removes what it made.
 bench: deps
 	@for p in htop atop; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || \
 	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p; } || true; done
@@ -67,6 +68,7 @@ bench: deps
 	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench 'LargeHost$$' -benchtime 3x -timeout 30m ./probe
 	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench LargeHostTUI -benchtime 1x -timeout 30m ./cmd/isotop
 	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench RecordVsAtop -benchtime 1x -timeout 30m ./cmd/isotop
+	ISOTOP_TEST_LIVE=1 $(GO) test -run '^$$' -bench RemoteStream -benchtime 1x -timeout 15m ./cmd/isotop
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
