@@ -17,7 +17,8 @@ const usage = `isotop: how this Linux host is partitioned (namespaces, cgroups, 
 and the changes an operator makes to it
 
 Usage:
-  isotop [--interval 1s] [--replay FILE|DIR [--at T]] [--remote URL [--token-file F]]
+  isotop [--interval 1s] [--replay FILE|DIR [--at T]]
+         [--remote URL [--token-file F] [--tls-cert F --tls-key F] [--tls-ca F]]
          [--read-only] [--audit-log FILE] [--no-mouse]
                                  the interactive views of the live host (or of a saved snapshot,
                                  a recording stepped through with [ ] { } < > @ v, or a remote
@@ -48,8 +49,10 @@ Usage:
                                  per container and cgroup: p50/p95/p99/max of CPU, memory,
                                  pressure, throttling against the limits, and the OOM kills
   isotop serve [--listen 127.0.0.1:7319] [--token-file F] [--tls-cert F --tls-key F]
+               [--tls-client-ca F] [--recordings DIR]
                                  serve this host read-only: /metrics for Prometheus (cAdvisor's
-                                 names per container, isotop_* besides), /api/v1/snapshot
+                                 names per container, isotop_* besides), /api/v1/snapshot and
+                                 /api/v1/stream for isotop --remote, /api/v1/events of a recorder
   isotop version                 print the version
   isotop help                    print this help
 
