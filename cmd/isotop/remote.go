@@ -20,7 +20,7 @@ import (
 
 	"github.com/isotop/isotop/actions"
 	"github.com/isotop/isotop/probe"
-	"github.com/isotop/isotop/ui"
+	"github.com/isotop/isotop/probe/record"
 )
 
 // remoteConfig is isotop --remote's: the serve's address, its token, the TLS files, the interval.
@@ -287,35 +287,35 @@ func (r *remote) poll() (*probe.Snapshot, error) {
 }
 
 // Events reads the events of the remote host's recorder (/api/v1/events: its isotop serve
-// --recordings), for the Events box.
-func (r *remote) Events() (ui.LiveEvents, error) {
-	var out ui.LiveEvents
+// --recordings), for the Events box, and the command that replays its recording there.
+func (r *remote) Events() ([]record.Event, string, error) {
 	resp, err := r.get(context.Background(), r.client, "/api/v1/events")
 	if err != nil {
 		var nf *notFound
 		if errors.As(err, &nf) && !strings.Contains(nf.msg, "isotop serve:") {
 			err = fmt.Errorf("%s: its isotop serve has no /api/v1/events (older than this isotop)", r.host)
 		}
-		return out, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
+	replay := ""
 	if dir := resp.Header.Get("Isotop-Recordings"); dir != "" {
-		out.Replay = "isotop --replay " + dir
+		replay = "isotop --replay " + dir
 	}
+	var out []record.Event
 	br := bufio.NewReader(resp.Body)
 	for {
 		line, err := readLine(br)
 		if err == io.EOF {
-			return out, nil
+			return out, replay, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("%s: /api/v1/events: %w", r.host, err)
+			return out, replay, fmt.Errorf("%s: /api/v1/events: %w", r.host, err)
 		}
 		var l eventLine
 		if err := json.Unmarshal(line, &l); err != nil {
-			return out, fmt.Errorf("%s: /api/v1/events: %w", r.host, err)
+			return out, replay, fmt.Errorf("%s: /api/v1/events: %w", r.host, err)
 		}
-		e := l.Event
-		out.Events = append(out.Events, ui.TimelineEvent{Time: e.Time, Kind: e.Kind, Object: e.Object, Detail: e.Detail, Source: e.Source})
+		out = append(out, l.Event)
 	}
 }

@@ -292,9 +292,9 @@ func TestServeEvents(t *testing.T) {
 	}
 
 	r, _ := newRemote(remoteConfig{base: base, interval: time.Second})
-	evs, err := r.Events()
-	if err != nil || len(evs.Events) != 5 || evs.Replay != "isotop --replay "+dir || evs.Events[0].Kind != "container-started" {
-		t.Errorf("the remote's events: %+v, %v", evs, err)
+	evs, replay, err := r.Events()
+	if err != nil || len(evs) != 5 || replay != "isotop --replay "+dir || evs[0].Kind != "container-started" {
+		t.Errorf("the remote's events: %+v, %q, %v", evs, replay, err)
 	}
 
 	_, base = testServe(t, serveConfig{})
@@ -302,7 +302,7 @@ func TestServeEvents(t *testing.T) {
 		t.Errorf("without --recordings: %d %q", code, lines)
 	}
 	r, _ = newRemote(remoteConfig{base: base, interval: time.Second})
-	if _, err := r.Events(); err == nil || !strings.Contains(err.Error(), "without --recordings") {
+	if _, _, err := r.Events(); err == nil || !strings.Contains(err.Error(), "without --recordings") {
 		t.Errorf("the remote's events without --recordings: %v", err)
 	}
 }

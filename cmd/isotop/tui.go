@@ -71,7 +71,11 @@ func runTUI(args []string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "isotop: %v\n", err)
 			return 2
 		}
-		src, opt.Events = r.Snapshot, r.Events
+		src = r.Snapshot
+		opt.Events = func() (ui.LiveEvents, error) {
+			evs, replay, err := r.Events()
+			return ui.LiveEvents{Events: uiEvents(evs), Replay: replay}, err
+		}
 		opt.Remote, opt.Actor = *remote, actions.Refusing{Why: actions.ErrRemote}
 	} else if *replay != "" && isRecording(*replay) {
 		rec, err := record.Open(*replay)
@@ -190,9 +194,12 @@ func (t timeline) Instant(s string) (int, error) {
 	return t.rec.At(at), nil
 }
 
-func (t timeline) EventList() []ui.TimelineEvent {
-	out := make([]ui.TimelineEvent, len(t.rec.Events))
-	for i, e := range t.rec.Events {
+func (t timeline) EventList() []ui.TimelineEvent { return uiEvents(t.rec.Events) }
+
+// uiEvents are a recording's events as the Events box lists them (a replay's, a remote host's).
+func uiEvents(evs []record.Event) []ui.TimelineEvent {
+	out := make([]ui.TimelineEvent, len(evs))
+	for i, e := range evs {
 		out[i] = ui.TimelineEvent{Time: e.Time, Kind: e.Kind, Object: e.Object, Detail: e.Detail, Source: e.Source}
 	}
 	return out
