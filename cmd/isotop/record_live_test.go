@@ -393,3 +393,32 @@ func startRecorder(t *testing.T, bin, out string, env []string, args ...string) 
 	probetest.WaitFor(t, "the first sample in "+out, func() bool { return strings.Contains(stderr.String(), "recording into") })
 	return rec, stderr
 }
+
+// TestRecordDiesWithItsParent: a parent-death signal set on the recorder (setpriv --pdeathsig, as
+// a test's exec.Cmd or a supervisor does) holds across the lockdown's change of uid, which clears
+// it: when its parent ends, the read-only recorder ends too.
+func TestRecordDiesWithItsParent(t *testing.T) {
+	probetest.Live(t)
+	bin := buildBinary(t)
+	out := t.TempDir()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	// sh starts the recorder with the signal set, writes its pid, and ends once it has sampled.
+	sh := exec.Command("sh", "-c", `setpriv --pdeathsig KILL "$0" record --output "$1" --interval 1s </dev/null >/dev/null 2>"$2.err" & echo $! >"$2"; sleep 3`, bin, out, pidFile)
+	if b, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("sh: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	stderr, _ := os.ReadFile(pidFile + ".err")
+	if !strings.Contains(string(stderr), "recording into") {
+		t.Fatalf("the recorder did not start:\n%s", stderr)
+	}
+	probetest.WaitFor(t, "the recorder to end with its parent", func() bool {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return err != nil || strings.Contains(string(st), ") Z ")
+	})
+}
