@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -35,23 +34,29 @@ type eventsBox struct {
 	scroller
 }
 
-// liveEvents are Options.Events' answer, filled in by the Cmd that reads them; the message
-// that Cmd ends with redraws the box.
+// liveEvents are Options.Events' answer, put in the box that asked when the Cmd that reads them
+// ends (liveEventsMsg, in Update).
 type liveEvents struct {
-	mu     sync.Mutex
 	loaded bool
 	evs    LiveEvents
 	err    error
 }
 
-func (l *liveEvents) get() (LiveEvents, bool, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.evs, l.loaded, l.err
+func (l *liveEvents) get() (LiveEvents, bool, error) { return l.evs, l.loaded, l.err }
+
+// liveEventsMsg is what Options.Events read, for the box to.
+type liveEventsMsg struct {
+	to  *liveEvents
+	evs LiveEvents
+	err error
 }
 
-// liveEventsMsg says the live events were read (into the box that asked).
-type liveEventsMsg struct{}
+// gotLiveEvents puts the events read in the box that asked for them, if it is still open.
+func (m *Model) gotLiveEvents(msg liveEventsMsg) {
+	if b, ok := m.over.(*eventsBox); ok && b.live == msg.to {
+		*b.live = liveEvents{loaded: true, evs: msg.evs, err: msg.err}
+	}
+}
 
 // liveEventsKey opens the Events box on a live view that has Options.Events (a remote host's
 // recorder), and reads them in a Cmd: timeKey calls it when there is no Timeline.
@@ -63,10 +68,7 @@ func (m *Model) liveEventsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	m.over = &eventsBox{live: l}
 	return func() tea.Msg {
 		evs, err := read()
-		l.mu.Lock()
-		l.evs, l.err, l.loaded = evs, err, true
-		l.mu.Unlock()
-		return liveEventsMsg{}
+		return liveEventsMsg{to: l, evs: evs, err: err}
 	}, true
 }
 

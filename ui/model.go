@@ -197,6 +197,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil // its arrival schedules the next tick
 		}
 		return m, m.refreshNow()
+	case liveEventsMsg:
+		m.gotLiveEvents(msg)
+		return m, nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.MouseClickMsg:
