@@ -383,6 +383,22 @@ static void close_all_but2(int a, int b) {
 			close(fd);
 }
 
+// helper_become is how a helper that keeps one descriptor besides its socket starts: nothing else
+// open, / as its working directory, the read-only identity with the capabilities keep only, and
+// the main process's death its own.
+static int helper_become(const struct isotop_identity *id, int sock, int keepfd, const int *keep, int nkeep) {
+	close_all_but2(sock, keepfd);
+	if (chdir("/") != 0)
+		return -1;
+	pid_t parent = getppid();
+	if (become(id, keep, nkeep) != 0)
+		return -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(0);
+	return 0;
+}
+
 static uid_t helper_uid; // set before the filter, which has no getuid
 
 // The helper's own network and UTS namespaces, to which it returns after each request: a process
@@ -745,15 +761,8 @@ int isotop_writer_profile(const struct isotop_identity *id, int sock) {
 	writer_dir = isotop_record_dir;
 	if (writer_dir < 0)
 		return -1;
-	close_all_but2(sock, writer_dir);
-	if (chdir("/") != 0)
+	if (helper_become(id, sock, writer_dir, keep, 1) != 0)
 		return -1;
-	pid_t parent = getppid();
-	if (become(id, keep, 1) != 0)
-		return -1;
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() != parent)
-		_exit(0);
 	// Landlock is required: with CAP_DAC_OVERRIDE, the names it takes would be the only wall (its
 	// allow-list sees a descriptor, not the path, which may be absolute or hold ..).
 	if (landlock_beneath(&writer_dir, 1, LL_WRITE_FILE | LL_READ_FILE | LL_READ_DIR | LL_REMOVE_FILE | LL_MAKE_REG, 1) != 0)
@@ -826,15 +835,8 @@ void isotop_writer_serve(int sock) {
 int isotop_execs_profile(const struct isotop_identity *id, int sock) {
 	if (isotop_execs_cn < 0)
 		return -1;
-	close_all_but2(sock, isotop_execs_cn);
-	if (chdir("/") != 0)
+	if (helper_become(id, sock, isotop_execs_cn, NULL, 0) != 0)
 		return -1;
-	pid_t parent = getppid();
-	if (become(id, NULL, 0) != 0)
-		return -1;
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() != parent)
-		_exit(0);
 	if (landlock_beneath(NULL, 0, 0, 0) != 0)
 		return -1;
 	scmp_filter_ctx ctx = new_filter();
