@@ -119,7 +119,11 @@ func (m Model) instantTitle() string {
 		return ""
 	}
 	t := tl.Time(m.at).In(tl.Zone())
-	return fmt.Sprintf(" %s (%d/%d)", t.Format("2006-01-02 15:04:05 -07:00"), m.at+1, tl.Len())
+	layout := "2006-01-02 15:04:05 -07:00"
+	if m.width < 100 && m.base != nil { // room for the baseline: the day is in the box and the events
+		layout = "15:04:05 -07:00"
+	}
+	return fmt.Sprintf(" %s (%d/%d)", t.Format(layout), m.at+1, tl.Len())
 }
 
 // gotoBox asks for an instant of the replayed recording: RFC 3339, a time of day in the recorded
