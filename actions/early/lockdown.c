@@ -711,7 +711,6 @@ void isotop_files_serve(int sock) {
 		struct isotop_reply r;
 		memset(&r, 0, sizeof r);
 		int out = -1;
-		req.path[sizeof req.path - 1] = 0;
 		if (n != sizeof req || req.op != ISOTOP_OP_OPEN || req.path[0] != '/') {
 			errno = EINVAL;
 			failed(&r, "request");
@@ -793,7 +792,6 @@ void isotop_writer_serve(int sock) {
 		memset(&r, 0, sizeof r);
 		int out = -1;
 		struct stat st;
-		req.path[sizeof req.path - 1] = 0;
 		if (n != sizeof req) {
 			errno = EINVAL;
 			failed(&r, "request");

@@ -39,7 +39,7 @@ func NewWriter(output string) (record.Dir, error) {
 	case path != output:
 		return nil, fmt.Errorf("--output: the lockdown opened %q, the flags say %q", path, output)
 	case fd < 0:
-		return nil, fmt.Errorf("read-only mode has no writer helper: %s", reported())
+		return nil, fmt.Errorf("read-only mode has no writer helper (it needs Landlock): %s; --read-only=false records without the lockdown", reported())
 	}
 	return &Writer{fd: fd, path: path}, nil
 }

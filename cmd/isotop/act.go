@@ -67,6 +67,17 @@ func readOnlyMode(asked bool) (mode, error) {
 	return mode{readOnly: true, lockdown: l}, nil
 }
 
+// readOnlyHost is readOnlyMode and the host to read in it (probeFS), for the commands that only
+// read the host (snapshot, record, serve).
+func readOnlyHost(asked bool, proc, sys string) (mode, probe.FS, error) {
+	md, err := readOnlyMode(asked)
+	if err != nil {
+		return md, probe.FS{}, err
+	}
+	fs, err := md.probeFS(proc, sys)
+	return md, fs, err
+}
+
 // probeFS is the host to read: in read-only mode, with the lockdown's helper for what needs
 // setns(2), which isotop's own process may not do.
 func (m mode) probeFS(proc, sys string) (probe.FS, error) {

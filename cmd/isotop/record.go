@@ -71,11 +71,7 @@ func runRecord(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop record: unexpected argument %q\n", actions.Cut(fl.Arg(0)))
 		return 2
 	}
-	md, err := readOnlyMode(*readOnly)
-	var fs probe.FS
-	if err == nil {
-		fs, err = md.probeFS("/proc", "/sys")
-	}
+	md, fs, err := readOnlyHost(*readOnly, "/proc", "/sys")
 	var dir record.Dir
 	if err == nil {
 		dir, err = outputDir(md, *output)

@@ -73,11 +73,7 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop serve: unexpected argument %q\n", actions.Cut(fl.Arg(0)))
 		return 2
 	}
-	md, err := readOnlyMode(*readOnly)
-	var fs probe.FS
-	if err == nil {
-		fs, err = md.probeFS(*procRoot, *sysRoot)
-	}
+	md, fs, err := readOnlyHost(*readOnly, *procRoot, *sysRoot)
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop serve: %v\n", err)
 		return 1

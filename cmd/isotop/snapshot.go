@@ -45,11 +45,7 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isotop snapshot: unexpected argument %q\n", actions.Cut(fl.Arg(0)))
 		return 2
 	}
-	md, err := readOnlyMode(*readOnly)
-	var fs probe.FS
-	if err == nil {
-		fs, err = md.probeFS(*procRoot, *sysRoot)
-	}
+	_, fs, err := readOnlyHost(*readOnly, *procRoot, *sysRoot)
 	if err != nil {
 		fmt.Fprintf(stderr, "isotop snapshot: %v\n", err)
 		return 1
