@@ -288,6 +288,7 @@ static void record_output(int argc, char **argv) {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
+		isotop_writer_errno = errno;
 		snprintf(isotop_writer_err, sizeof isotop_writer_err, "--output %.200s: %s", path, strerror(errno));
 	} else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
 		snprintf(isotop_writer_err, sizeof isotop_writer_err, "--output %.150s: writable by every user (mode %o): not a directory of recordings", path, st.st_mode & 07777);

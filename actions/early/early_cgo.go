@@ -7,6 +7,8 @@ package early
 // #include "lockdown.h"
 import "C"
 
+import "syscall"
+
 // Built is whether early.c is linked in (it needs cgo).
 const Built = true
 
@@ -31,8 +33,8 @@ const (
 	opOpen      = C.ISOTOP_OP_OPEN
 )
 
-func writerFD() (int, string, string) {
-	return int(C.isotop_writer_fd), C.GoString(&C.isotop_record_path[0]), C.GoString(&C.isotop_writer_err[0])
+func writerFD() (int, string, string, syscall.Errno) {
+	return int(C.isotop_writer_fd), C.GoString(&C.isotop_record_path[0]), C.GoString(&C.isotop_writer_err[0]), syscall.Errno(C.isotop_writer_errno)
 }
 
 const (

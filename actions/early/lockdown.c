@@ -65,6 +65,7 @@ int isotop_execs_cn = -1; // the proc connector socket, which the execs helper a
 char isotop_execs_err[256];
 int isotop_writer_fd = -1;
 char isotop_writer_err[256];
+int isotop_writer_errno;
 int isotop_readonly;
 
 void isotop_note(const char *fmt, ...) {

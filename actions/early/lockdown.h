@@ -32,6 +32,7 @@ extern char isotop_execs_err[256];
 
 extern int isotop_writer_fd;
 extern char isotop_writer_err[256];
+extern int isotop_writer_errno; // the errno of opening it, 0 for another reason
 // isotop_readonly is 1 once the lockdown ran (whatever it achieved), for the Go side.
 extern int isotop_readonly;
 

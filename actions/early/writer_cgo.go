@@ -27,13 +27,17 @@ type Writer struct {
 }
 
 // NewWriter returns the writer helper's client for the directory output, or why there is none:
-// not read-only, the directory could not be opened before the lockdown, or early.c read another
-// --output than the Go flags did.
+// not read-only, the directory could not be opened before the lockdown (an *os.PathError with
+// its errno), or early.c read another --output than the Go flags did.
 func NewWriter(output string) (record.Dir, error) {
-	fd, path, why := writerFD()
+	fd, path, why, errno := writerFD()
 	switch {
 	case !readOnly():
 		return nil, errors.New("not in read-only mode: no writer helper")
+	case path != "" && path != output:
+		return nil, fmt.Errorf("--output: the lockdown opened %q, the flags say %q", path, output)
+	case errno != 0: // opening it failed: the errno, for errors.Is
+		return nil, &os.PathError{Op: "--output", Path: path, Err: errno}
 	case why != "":
 		return nil, fmt.Errorf("read-only mode writes only into a directory opened before the lockdown: %s", why)
 	case path != output:

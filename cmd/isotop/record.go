@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -329,13 +330,10 @@ func outputDir(md mode, output string) (record.Dir, error) {
 		return record.DirOf(f), nil
 	}
 	w, err := early.NewWriter(output)
-	if err != nil && strings.Contains(strings.ToLower(err.Error()), "no such file") {
-		err = fmt.Errorf("%w: read-only, the recorder makes nothing but its recordings: make the directory first (install -d -m 0750 %s), or record with --read-only=false", err, output)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("--output %s does not exist; read-only, the recorder makes nothing but its recordings: make it first (install -d -m 0750 %s), or record with --read-only=false", output, output)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return w, nil
+	return w, err
 }
 
 // openOutput makes the directory if it is missing (0750) and opens it, refusing a symlink.
@@ -346,6 +344,11 @@ func openOutput(path string) (*os.File, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("--output %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err == nil && st.Mode&unix.S_IWOTH != 0 && st.Mode&unix.S_ISVTX == 0 { // as early.c
+		unix.Close(fd)
+		return nil, fmt.Errorf("--output %s: writable by every user (mode %o): not a directory of recordings", path, st.Mode&0o7777)
 	}
 	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil { // as early.c does in read-only mode
 		unix.Close(fd)
